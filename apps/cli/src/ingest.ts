@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '@rag/config';
+import { closePool, createPool, assertEmbeddingDim } from '@rag/db';
+import { ingestPaths } from '@rag/ingest';
+import { closeRedis, createRedis, redisKeys } from '@rag/queue';
+import { createEmbedder } from '@rag/rag';
+
+const USAGE = 'usage: npm run ingest -- [--defer-index] [--concurrency N] <file-or-directory>...';
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { 'defer-index': { type: 'boolean', default: false }, concurrency: { type: 'string', default: '4' }, help: { type: 'boolean' } },
+  });
+  if (values.help || positionals.length === 0) {
+    console.error(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const config = loadConfig(process.env);
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: 8,
+    connectionTimeoutMillis: config.PG_CONNECTION_TIMEOUT_MS,
+    statementTimeoutMs: 600_000,
+    applicationName: 'rag-ingest',
+  });
+  try {
+    await assertEmbeddingDim(pool, config.EMBEDDING_DIM);
+    const tty = process.stderr.isTTY;
+    const summary = await ingestPaths(positionals, {
+      pool,
+      embedder: createEmbedder(config),
+      chunkSize: config.CHUNK_SIZE,
+      chunkOverlap: config.CHUNK_OVERLAP,
+      batchSize: config.EMBEDDING_BATCH_SIZE,
+      concurrency: Number(values.concurrency) || 4,
+      deferIndex: values['defer-index'],
+      onProgress: tty ? (p) => process.stderr.write(`\ringest: ${p.done}/${p.total} files, ${p.chunks} chunks`) : undefined,
+    });
+    if (tty) process.stderr.write('\n');
+    if (summary.documents > 0) await publishCorpusVersion(config.REDIS_URL, config.QUEUE_PREFIX, summary.corpusVersion);
+    const rate = summary.chunks / Math.max(summary.seconds, 1e-3);
+    console.log(
+      `ingest: ${summary.files} files, ${summary.documents} documents written, ${summary.unchanged} unchanged, ` +
+        `${summary.chunks} chunks in ${summary.seconds.toFixed(2)} s (${Math.round(rate)} chunks/s)` +
+        (summary.indexSeconds !== undefined ? `, HNSW index built in ${summary.indexSeconds.toFixed(2)} s` : '') +
+        `, corpus version ${summary.corpusVersion}`,
+    );
+    return 0;
+  } finally {
+    await closePool(pool);
+  }
+}
+
+/** Tells gateways the corpus changed: answer-cache keys include this version, so old answers stop matching. */
+async function publishCorpusVersion(url: string, prefix: string, version: number): Promise<void> {
+  const redis = createRedis(url, 'command', { lazyConnect: true, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.set(redisKeys(prefix).corpusVersion, String(version));
+  } catch (err) {
+    console.error(`ingest: warning: could not publish the corpus version to Redis (${(err as Error).message}); cached answers may be stale until CACHE_TTL_S`);
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof ConfigError ? err.message : `ingest failed: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

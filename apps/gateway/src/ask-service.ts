@@ -1,0 +1,212 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Metrics } from '@rag/observability';
+import { normalizeQuestion } from '@rag/rag';
+import {
+  ASK_JOB,
+  TERMINAL,
+  askJobOptions,
+  jobToView,
+  readAsk,
+  type AskEvents,
+  type AskJobData,
+  type AskResult,
+  type AskView,
+  type Redis,
+  type RedisKeys,
+} from '@rag/queue';
+import type { AskRequest } from './ask-request.ts';
+import { ConflictError, NotFoundError, TooManyError } from './errors.ts';
+
+export interface AskServiceDeps {
+  queue: Queue<AskJobData, AskResult>;
+  redis: Redis;
+  keys: RedisKeys;
+  events: AskEvents;
+  metrics: Metrics;
+  settings: {
+    askTimeoutMs: number;
+    maxQueuedAsks: number;
+    resultTtlS: number;
+    cacheTtlS: number;
+    /** Everything besides the question that changes an answer: provider models. */
+    modelTag: string;
+  };
+}
+
+export interface Submission {
+  view: AskView;
+  /** How the ask was served: a new job, the answer cache, an identical ask in flight, or an Idempotency-Key replay. */
+  served: 'queued' | 'cached' | 'coalesced' | 'idempotent';
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Accepting, reading, waiting for and cancelling asks: the gateway's logic without HTTP. */
+export class AskService {
+  private readonly d: AskServiceDeps;
+  private readonly jobOptions;
+  constructor(deps: AskServiceDeps) {
+    this.d = deps;
+    this.jobOptions = askJobOptions(deps.settings.resultTtlS);
+  }
+
+  /** The identity of an ask's answer: normalised question, options, models. The corpus version is added per lookup. */
+  answerIdentity(req: AskRequest): string {
+    const docs = req.filters?.documentIds ? [...new Set(req.filters.documentIds)].sort() : [];
+    return JSON.stringify([normalizeQuestion(req.question), req.mode, req.topK, docs, this.d.settings.modelTag]);
+  }
+
+  async submit(req: AskRequest, opts: { requestId?: string; idempotencyKey?: string; clientId?: string }): Promise<Submission> {
+    const { keys, redis, settings } = this.d;
+    const now = Date.now();
+    let id: string = randomUUID();
+
+    if (opts.idempotencyKey !== undefined) {
+      const idemKey = keys.idempotency(sha256(`${opts.clientId ?? ''}\n${opts.idempotencyKey}`));
+      const bodyHash = sha256(JSON.stringify(req));
+      const claimed = await redis.set(idemKey, JSON.stringify({ id, bodyHash }), 'EX', settings.resultTtlS, 'NX');
+      if (claimed !== 'OK') {
+        const prior = JSON.parse((await redis.get(idemKey)) ?? '{}') as { id?: string; bodyHash?: string };
+        if (prior.id) {
+          if (prior.bodyHash !== bodyHash) {
+            throw new ConflictError('idempotency_conflict', 'this Idempotency-Key was already used with a different request body');
+          }
+          // The first request may still be between claiming the key and enqueuing: it is queued in any case.
+          const view = (await this.read(prior.id)) ?? { id: prior.id, status: 'queued' as const, createdAt: new Date(now).toISOString() };
+          return { view, served: 'idempotent' };
+        }
+      }
+    }
+
+    const identity = this.answerIdentity(req);
+    const version = settings.cacheTtlS > 0 ? await redis.get(keys.corpusVersion) : null;
+    const cacheKey = version !== null ? keys.cache(sha256(`${version}\n${identity}`)) : undefined;
+    if (cacheKey) {
+      const cached = await redis.get(cacheKey);
+      this.d.metrics.cacheRequests.inc({ cache: 'answer', result: cached ? 'hit' : 'miss' });
+      if (cached) {
+        const result = JSON.parse(cached) as AskResult;
+        const totalMs = Date.now() - now;
+        const iso = new Date(now).toISOString();
+        const view: AskView = {
+          id,
+          status: 'completed',
+          createdAt: iso,
+          finishedAt: new Date().toISOString(),
+          result: { ...result, cached: true, timings: { queuedMs: 0, retrievalMs: 0, generationMs: 0, totalMs } },
+        };
+        await redis.set(keys.ask(id), JSON.stringify(view), 'EX', settings.resultTtlS);
+        return { view, served: 'cached' };
+      }
+    }
+
+    // Single-flight: an identical ask already queued or running answers this one too (one retrieval, one LLM call).
+    const flightKey = keys.flight(sha256(`${version ?? ''}\n${identity}`));
+    const timeoutMs = req.timeoutMs ?? settings.askTimeoutMs;
+    const claimed = await redis.set(flightKey, id, 'PX', timeoutMs, 'NX');
+    if (claimed !== 'OK') {
+      const otherId = await redis.get(flightKey);
+      const other = otherId ? await this.d.queue.getJob(otherId) : undefined;
+      if (other && !other.finishedOn) return { view: jobToView(other), served: 'coalesced' };
+      await redis.set(flightKey, id, 'PX', timeoutMs);
+    }
+
+    await this.admit();
+    const data: AskJobData = {
+      question: req.question,
+      mode: req.mode,
+      topK: req.topK,
+      documentIds: req.filters?.documentIds,
+      createdAt: now,
+      deadline: now + timeoutMs,
+      requestId: opts.requestId,
+      cacheKey,
+    };
+    await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
+    return { view: { id, status: 'queued', createdAt: new Date(now).toISOString() }, served: 'queued' };
+  }
+
+  /** Admission control: refuse when more asks wait than MAX_QUEUED_ASKS, with a Retry-After from the drain rate. */
+  private async admit(): Promise<void> {
+    const counts = await this.d.queue.getJobCounts('wait', 'prioritized', 'delayed');
+    const waiting = (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+    if (waiting < this.d.settings.maxQueuedAsks) return;
+    const rate = this.d.events.drainRate();
+    const retryAfter = Math.min(60, Math.max(1, Math.ceil((waiting - this.d.settings.maxQueuedAsks + 1) / Math.max(rate, 0.5))));
+    this.d.metrics.asksRefused.inc({ code: 'overloaded' });
+    throw new TooManyError('overloaded', `the queue is full (${waiting} asks waiting); retry after ${retryAfter} s`, retryAfter);
+  }
+
+  read(id: string): Promise<AskView | null> {
+    return readAsk({ queue: this.d.queue, redis: this.d.redis, keys: this.d.keys, resultTtlS: this.d.settings.resultTtlS }, id);
+  }
+
+  /**
+   * Reads an ask, waiting up to `waitMs` for it to become terminal. The waiter is registered before the first
+   * read so a completion between the read and the wait is not missed.
+   */
+  async readWaiting(id: string, waitMs: number, signal?: AbortSignal): Promise<AskView | null> {
+    if (waitMs <= 0) return this.read(id);
+    const waiter = this.d.events.register(id);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const first = await this.read(id);
+      if (!first || TERMINAL.has(first.status)) return first;
+      await Promise.race([
+        waiter.done,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, waitMs);
+          signal?.addEventListener('abort', () => resolve(), { once: true });
+        }),
+      ]);
+      return (await this.read(id)) ?? first;
+    } finally {
+      clearTimeout(timer);
+      waiter.dispose();
+    }
+  }
+
+  /**
+   * Cancels an ask: a queued one is taken off the queue and recorded as cancelled; a running one is aborted by
+   * the worker that runs it (the abort reaches its pg query and LLM call). A finished one cannot be cancelled.
+   */
+  async cancel(id: string): Promise<AskView> {
+    const view = await this.read(id);
+    if (!view) throw new NotFoundError();
+    if (TERMINAL.has(view.status)) throw new ConflictError('already_finished', `the ask is already ${view.status}`);
+    const job = await this.d.queue.getJob(id);
+    if (!job) throw new NotFoundError();
+    if (view.status === 'queued') {
+      try {
+        await job.remove();
+        const cancelled: AskView = {
+          id,
+          status: 'cancelled',
+          createdAt: view.createdAt,
+          finishedAt: new Date().toISOString(),
+          error: { code: 'cancelled', message: 'the ask was cancelled before it started' },
+        };
+        await this.d.redis.set(this.d.keys.ask(id), JSON.stringify(cancelled), 'EX', this.d.settings.resultTtlS);
+        this.d.events.wake(id);
+        return cancelled;
+      } catch {
+        // Locked: a worker took it between our read and the removal; cancel it as a running ask.
+      }
+    }
+    const waiter = this.d.events.register(id);
+    try {
+      await this.d.redis.publish(this.d.keys.cancelChannel, id);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([waiter.done, new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+    } finally {
+      waiter.dispose();
+    }
+    const after = await this.read(id);
+    if (after?.status === 'cancelled') return after;
+    if (after && TERMINAL.has(after.status)) throw new ConflictError('already_finished', `the ask is already ${after.status}`);
+    // No worker acknowledged within 5 s (e.g. its worker died): the abort is delivered when one picks it up.
+    return after ?? view;
+  }
+}

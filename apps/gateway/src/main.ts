@@ -1,0 +1,39 @@
+import { ConfigError, loadConfig } from '@rag/config';
+import { createLogger } from '@rag/observability';
+import { startGatewayApp } from './gateway-app.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+const logger = createLogger({ level: config.LOG_LEVEL, name: 'gateway' });
+let app;
+try {
+  app = await startGatewayApp(config, { logger });
+} catch (err) {
+  logger.fatal({ err }, `gateway failed to start: ${(err as Error).message}`);
+  process.exit(1);
+}
+console.log(`gateway: ${app.url}/v1/ask  (health ${app.url}/healthz, metrics ${app.url}/metrics, dashboard ${app.url}/admin/queues)`);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  app.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

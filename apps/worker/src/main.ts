@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from '@rag/config';
+import { createLogger } from '@rag/observability';
+import { startWorkerApp } from './worker-app.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+let app;
+try {
+  app = await startWorkerApp(config, { logger });
+} catch (err) {
+  logger.fatal({ err }, `worker failed to start: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+let signals = 0;
+const stop = (signal: string) => {
+  signals++;
+  if (signals > 1) {
+    logger.warn({ signal }, 'second signal: exiting now; unfinished asks are recovered by other workers after their lock expires');
+    process.exit(1);
+  }
+  logger.info({ signal }, 'shutting down');
+  app.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,166 @@
+import http from 'node:http';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'bullmq';
+import type { Config } from '@rag/config';
+import { closePool, createPool, getCorpusVersion, assertEmbeddingDim } from '@rag/db';
+import { createMetrics, StatsWindow, type Logger } from '@rag/observability';
+import { createEmbedder, createGenerators, type Embedder, type Generator } from '@rag/rag';
+import { ASK_QUEUE, askJobOptions, closeRedis, createRedis, parseFailure, redisKeys, type AskJobData, type AskResult } from '@rag/queue';
+import { createAskProcessor, SHUTDOWN_REASON } from './process-ask.ts';
+import { createResultCache } from './result-cache.ts';
+import { startHeartbeat } from './heartbeat.ts';
+
+export interface WorkerAppOptions {
+  logger: Logger;
+  /** Providers to use instead of those the configuration names (tests, benchmarks). */
+  embedder?: Embedder;
+  generator?: Generator;
+}
+
+export interface WorkerApp {
+  id: string;
+  worker: Worker<AskJobData, AskResult>;
+  /** http://host:port of this worker's /metrics, /healthz. */
+  metricsUrl: string;
+  /** Finishes (or after SHUTDOWN_TIMEOUT_MS hands back) active asks, then closes everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds one worker process's parts from its configuration and starts taking asks. */
+export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Promise<WorkerApp> {
+  const id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const logger = opts.logger.child({ worker: id });
+  const keys = redisKeys(config.QUEUE_PREFIX);
+  const metrics = createMetrics({ service: 'worker' });
+  const pool = createPool({
+    connectionString: config.DATABASE_READ_URL ?? config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    connectionTimeoutMillis: config.PG_CONNECTION_TIMEOUT_MS,
+    idleTimeoutMillis: config.PG_IDLE_TIMEOUT_MS,
+    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+    applicationName: 'rag-worker',
+    logger,
+  });
+  const redis = createRedis(config.REDIS_URL, 'blocking');
+  const subscriber = createRedis(config.REDIS_URL, 'blocking');
+  const bullConnection = createRedis(config.REDIS_URL, 'blocking');
+  for (const c of [redis, subscriber, bullConnection]) c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+
+  const embedder = opts.embedder ?? createEmbedder(config);
+  const generators = opts.generator ? { generator: opts.generator } : createGenerators(config);
+  const cache = createResultCache({ redis, ttlS: config.CACHE_TTL_S, metrics });
+
+  await checkStartup(config, { pool, redis, keys, logger });
+
+  const backoffMs = askJobOptions(config.RESULT_TTL_S).backoff.delay;
+  const stats = new StatsWindow({ windowMs: 60_000 });
+  const processAsk = createAskProcessor({
+    rag: { pool, embedder, ...generators, efSearch: config.HNSW_EF_SEARCH },
+    logger,
+    metrics,
+    stats,
+    onResult: cache.store,
+    backoffMs,
+  });
+  let active = 0;
+  const processor: typeof processAsk = async (job, token, signal) => {
+    metrics.slotsInUse.set(++active);
+    try {
+      return await processAsk(job, token, signal);
+    } finally {
+      metrics.slotsInUse.set(--active);
+    }
+  };
+  const worker = new Worker<AskJobData, AskResult>(ASK_QUEUE, processor, {
+    connection: bullConnection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_LOCK_DURATION_MS,
+    maxStalledCount: 2,
+    autorun: true,
+  });
+  worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
+  worker.on('completed', (job) => {
+    stats.record('outcome:completed', 1);
+    metrics.asksFinished.inc({ outcome: 'completed', code: '' });
+    metrics.askDuration.observe({ outcome: 'completed' }, (Date.now() - job.data.createdAt) / 1000);
+  });
+  worker.on('failed', (job, err) => {
+    if (!job || job.finishedOn === undefined) return; // a retry is coming, not an outcome
+    const { code } = parseFailure(err.message);
+    const outcome = code === 'cancelled' ? 'cancelled' : 'failed';
+    stats.record(`outcome:${code}`, 1);
+    metrics.asksFinished.inc({ outcome, code });
+    metrics.askDuration.observe({ outcome }, (Date.now() - job.data.createdAt) / 1000);
+  });
+
+  // Cancels reach every worker; only the one running the ask has it (cancelJob is a no-op elsewhere).
+  await subscriber.subscribe(keys.cancelChannel);
+  subscriber.on('message', (_channel, askId: string) => {
+    if (worker.cancelJob(askId, 'cancelled')) logger.info({ askId }, 'cancelling running ask');
+  });
+
+  metrics.slotsTotal.set(config.WORKER_CONCURRENCY);
+  const sampleGauges = () => {
+    metrics.pgPool.set({ state: 'total' }, pool.totalCount);
+    metrics.pgPool.set({ state: 'idle' }, pool.idleCount);
+    metrics.pgPool.set({ state: 'waiting' }, pool.waitingCount);
+  };
+  const metricsServer = http.createServer(async (req, res) => {
+    if (req.url === '/metrics') {
+      sampleGauges();
+      res.setHeader('content-type', metrics.registry.contentType);
+      res.end(await metrics.registry.metrics());
+    } else if (req.url === '/healthz') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'ok', worker: id, running: worker.isRunning() }));
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    metricsServer.once('error', reject);
+    metricsServer.listen(config.METRICS_PORT, config.HOST, () => resolve());
+  });
+  const addr = metricsServer.address() as { port: number };
+  const metricsUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${addr.port}`;
+
+  const heartbeat = startHeartbeat({ id, redis, keys, worker, pool, poolMax: config.PG_POOL_MAX, metrics, stats, active: () => active, concurrency: config.WORKER_CONCURRENCY, metricsUrl, logger });
+  logger.info({ concurrency: config.WORKER_CONCURRENCY, poolMax: config.PG_POOL_MAX, metricsUrl, llm: generators.generator.model, embeddings: embedder.model }, 'worker started');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('worker stopping: finishing active asks');
+      const handBack = setTimeout(() => worker.cancelAllJobs(SHUTDOWN_REASON), config.SHUTDOWN_TIMEOUT_MS);
+      await worker.close().catch((err: unknown) => logger.warn({ err }, 'closing the BullMQ worker failed'));
+      clearTimeout(handBack);
+      await heartbeat.stop();
+      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      metricsServer.closeAllConnections();
+      await Promise.all([closeRedis(subscriber), closeRedis(redis), closeRedis(bullConnection), closePool(pool)]);
+      logger.info('worker stopped');
+    })());
+  return { id, worker, metricsUrl, close };
+}
+
+async function checkStartup(
+  config: Config,
+  d: { pool: ReturnType<typeof createPool>; redis: ReturnType<typeof createRedis>; keys: ReturnType<typeof redisKeys>; logger: Logger },
+): Promise<void> {
+  await assertEmbeddingDim(d.pool, config.EMBEDDING_DIM);
+  // Seed the corpus version the cache keys use, in case Redis lost it (restart without persistence).
+  const version = await getCorpusVersion(d.pool);
+  await d.redis.set(d.keys.corpusVersion, String(version), 'NX');
+  try {
+    const policy = ((await d.redis.config('GET', 'maxmemory-policy')) as string[])[1];
+    if (policy && policy !== 'noeviction') {
+      d.logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued asks; set it to noeviction`);
+    }
+  } catch {
+    // Managed Redis services often forbid CONFIG; nothing to check then.
+  }
+}

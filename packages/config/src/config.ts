@@ -1,0 +1,141 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+/**
+ * The one environment schema of the project (CONTRACT.md "Environment" plus the tuning knobs we added).
+ * Parsed once, in each `main.ts`, by `loadConfig(process.env)`; nothing else reads `process.env`.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with protocol ${protocols.join(' or ')}`);
+const optionalString = z.string().trim().min(1).optional();
+
+export const envSchema = z.object({
+  PORT: int(0, 65535).default(8000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/rag'),
+  /** Optional read replica used for retrieval; writes (ingestion, migrations) always go to DATABASE_URL. */
+  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ - . { }')
+    .default('rag'),
+  /** Asks one worker process runs at once. Generation is I/O bound (the LLM), so this is well above the cores. */
+  WORKER_CONCURRENCY: int(1, 1000).optional(),
+  /** Connections in one process's pool; retrieval holds a connection for a few ms of an ask, so far fewer than slots. */
+  PG_POOL_MAX: int(1, 500).optional(),
+  /** How long a worker's lock on an ask lasts without renewal; a killed worker's asks are recovered after about this long. */
+  WORKER_LOCK_DURATION_MS: int(1000, 600000).default(15000),
+  PG_CONNECTION_TIMEOUT_MS: int(100, 60000).default(3000),
+  PG_STATEMENT_TIMEOUT_MS: int(100, 600000).default(10000),
+  PG_IDLE_TIMEOUT_MS: int(1000, 3600000).default(30000),
+  HNSW_EF_SEARCH: int(1, 1000).default(64),
+  EMBEDDINGS_PROVIDER: z.enum(['hash', 'openai']).default('hash'),
+  EMBEDDING_DIM: int(16, 4000).default(384),
+  EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  EMBEDDING_BATCH_SIZE: int(1, 2048).default(128),
+  LLM_PROVIDER: z.enum(['extractive', 'openai']).default('extractive'),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_MAX_TOKENS: int(16, 32000).default(512),
+  LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.1),
+  /** When the LLM circuit is open or the call fails, answer extractively and mark the result degraded. */
+  LLM_FALLBACK: z.enum(['none', 'extractive']).default('none'),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: url(['http:', 'https:']).optional(),
+  ASK_TIMEOUT_MS: int(1000, 120000).default(30000),
+  MAX_QUEUED_ASKS: int(1, 100_000_000).default(100000),
+  RESULT_TTL_S: int(1, 30 * 86400).default(3600),
+  CACHE_TTL_S: int(0, 30 * 86400).default(3600),
+  CHUNK_SIZE: int(100, 8000).default(800),
+  CHUNK_OVERLAP: int(0, 2000).default(120),
+  ADMIN_USER: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  ADMIN_READ_ONLY: bool.default(false),
+  /** Comma-separated SHA-256 hex digests of accepted API keys; when set, /v1/* requires `Authorization: Bearer <key>` or `X-API-Key`. */
+  API_KEY_HASHES: z.string().optional(),
+  /** Per-client asks per minute (API key, else IP), shared across gateway replicas through Redis; 0 = off. */
+  RATE_LIMIT_PER_MIN: int(0, 1_000_000).default(0),
+  CORS_ORIGINS: z.string().optional(),
+  TRUST_PROXY: z.string().optional(),
+  METRICS_PORT: int(0, 65535).default(9464),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(25000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Omit<Env, 'WORKER_CONCURRENCY' | 'PG_POOL_MAX' | 'API_KEY_HASHES' | 'CORS_ORIGINS'> {
+  WORKER_CONCURRENCY: number;
+  PG_POOL_MAX: number;
+  API_KEY_HASHES: string[];
+  CORS_ORIGINS: string[];
+}
+
+/** The variable names the schema knows (used by the deployment-manifest checks). */
+export const knownEnvNames: readonly string[] = Object.keys(envSchema.shape);
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Default slots per worker process: I/O-bound generation wants many, offline (CPU-bound) generation wants few. */
+export function defaultConcurrency(llmProvider: string, cpus = os.availableParallelism()): number {
+  return llmProvider === 'openai' ? 32 : Math.max(4, cpus * 4);
+}
+
+/** Retrieval holds a connection for a few ms per ask; a quarter of the slots, at least 2 and at most 20, keeps waits rare. */
+export function defaultPoolMax(concurrency: number): number {
+  return Math.min(20, Math.max(2, Math.ceil(concurrency / 4)));
+}
+
+/**
+ * Parses the environment. Throws ConfigError whose message is one line naming the variable and what is wrong.
+ * Empty strings count as unset, as shells and compose files produce them.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of knownEnvNames) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') cleaned[key] = v;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    const got = cleaned[name] === undefined ? '' : ` (got ${JSON.stringify(cleaned[name].slice(0, 80))})`;
+    throw new ConfigError(`Invalid configuration: ${name}: ${issue.message}${got}`);
+  }
+  const e = parsed.data;
+  if (e.CHUNK_OVERLAP >= e.CHUNK_SIZE) throw new ConfigError('Invalid configuration: CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
+  if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError('Invalid configuration: ADMIN_PASSWORD: ADMIN_USER and ADMIN_PASSWORD must be set together');
+  }
+  if ((e.LLM_PROVIDER === 'openai' || e.EMBEDDINGS_PROVIDER === 'openai') && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
+    throw new ConfigError('Invalid configuration: OPENAI_API_KEY: required when a provider is "openai" (or set OPENAI_BASE_URL for a keyless local endpoint)');
+  }
+  const hashes = (e.API_KEY_HASHES ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const badHash = hashes.find((h) => !/^[0-9a-f]{64}$/.test(h));
+  if (badHash) throw new ConfigError('Invalid configuration: API_KEY_HASHES: each entry must be a SHA-256 hex digest (64 hex characters)');
+  const concurrency = e.WORKER_CONCURRENCY ?? defaultConcurrency(e.LLM_PROVIDER);
+  return {
+    ...e,
+    WORKER_CONCURRENCY: concurrency,
+    PG_POOL_MAX: e.PG_POOL_MAX ?? defaultPoolMax(concurrency),
+    API_KEY_HASHES: hashes,
+    CORS_ORIGINS: (e.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}

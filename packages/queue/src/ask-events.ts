@@ -1,0 +1,91 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ASK_QUEUE } from './ask-job.ts';
+
+export interface Waiter {
+  /** Resolves when the ask reaches a terminal state, or when the events listener closes. */
+  done: Promise<void>;
+  dispose(): void;
+}
+
+const RATE_WINDOW_MS = 10_000;
+
+/**
+ * One subscription to the queue's event stream per gateway process, fanned out to every waiting request: no Redis
+ * connection or poll loop per long-poll. Callers register *before* reading the ask's status, so an ask that
+ * finishes between the read and the wait still wakes them. Also measures the drain rate (finished asks per
+ * second) that Retry-After is computed from.
+ */
+export class AskEvents {
+  private readonly events: QueueEvents;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private finishedAt: number[] = [];
+  private closing?: Promise<void>;
+
+  constructor(opts: { connection: Redis; prefix: string }) {
+    this.events = new QueueEvents(ASK_QUEUE, { connection: opts.connection, prefix: opts.prefix, autorun: true });
+    const onFinished = ({ jobId }: { jobId: string }) => {
+      this.finishedAt.push(Date.now());
+      this.wake(jobId);
+    };
+    this.events.on('completed', onFinished);
+    this.events.on('failed', onFinished);
+    this.events.on('removed', ({ jobId }) => this.wake(jobId));
+    // Errors (e.g. Redis restarting) are retried by the connection; without a listener they would crash us.
+    this.events.on('error', () => {});
+  }
+
+  /** Resolves when the stream reader is connected (tests wait for it before racing events). */
+  waitUntilReady(): Promise<void> {
+    return this.events.waitUntilReady().then(() => undefined);
+  }
+
+  register(id: string): Waiter {
+    let wake!: () => void;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    if (this.closing) wake();
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    set.add(wake);
+    return {
+      done,
+      dispose: () => {
+        set!.delete(wake);
+        if (set!.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+      },
+    };
+  }
+
+  /** Wakes the waiters of one ask (also used by the gateway for asks that end without a job event). */
+  wake(id: string): void {
+    const set = this.waiters.get(id);
+    if (!set) return;
+    this.waiters.delete(id);
+    for (const w of set) w();
+  }
+
+  get waiting(): number {
+    let n = 0;
+    for (const s of this.waiters.values()) n += s.size;
+    return n;
+  }
+
+  /** Asks finished per second over the last 10 s, across all workers. */
+  drainRate(): number {
+    const cutoff = Date.now() - RATE_WINDOW_MS;
+    let i = 0;
+    while (i < this.finishedAt.length && this.finishedAt[i] < cutoff) i++;
+    if (i > 0) this.finishedAt = this.finishedAt.slice(i);
+    return this.finishedAt.length / (RATE_WINDOW_MS / 1000);
+  }
+
+  /** Stops listening and releases every waiter (they then answer with the ask's current status). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const set of this.waiters.values()) for (const w of set) w();
+      this.waiters.clear();
+      await this.events.close().catch(() => {});
+    })();
+    return this.closing;
+  }
+}

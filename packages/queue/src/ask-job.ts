@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** The one queue of the project and its one job name. Keys live under `${QUEUE_PREFIX}:asks:*`. */
+export const ASK_QUEUE = 'asks';
+export const ASK_JOB = 'ask';
+
+/** Payload of an ask job: everything a worker needs, nothing it must look up. */
+export const askJobSchema = z.object({
+  question: z.string().min(1),
+  mode: z.enum(['fast', 'quality']),
+  topK: z.number().int().min(1).max(20),
+  documentIds: z.array(z.string()).optional(),
+  /** Epoch ms of submission. */
+  createdAt: z.number().int(),
+  /** Epoch ms after which the ask is abandoned: submission + timeoutMs. */
+  deadline: z.number().int(),
+  /** The gateway's request id, so a worker's log lines join the request's. */
+  requestId: z.string().optional(),
+  /** Answer-cache key the worker fills on success (absent when caching is off or the corpus version unknown). */
+  cacheKey: z.string().optional(),
+  /** Single-flight key the worker clears when the ask ends. */
+  flightKey: z.string().optional(),
+});
+export type AskJobData = z.infer<typeof askJobSchema>;
+
+export interface AskTimings {
+  queuedMs: number;
+  embeddingMs?: number;
+  retrievalMs: number;
+  generationMs: number;
+  totalMs: number;
+}
+
+/** The `result` of a completed ask (CONTRACT.md). */
+export interface AskResult {
+  answer: string;
+  citations: { index: number; documentId: string; title: string; chunkId: string; score: number; snippet: string }[];
+  mode: 'fast' | 'quality';
+  model: string;
+  cached: boolean;
+  degraded?: boolean;
+  timings: AskTimings;
+}
+
+export type AskStatus = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';
+export const TERMINAL: ReadonlySet<AskStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+export type AskErrorCode = 'timeout' | 'expired' | 'retrieval_failed' | 'generation_failed' | 'cancelled' | 'internal';
+
+/** What GET /v1/ask/:id returns. */
+export interface AskView {
+  id: string;
+  status: AskStatus;
+  createdAt: string;
+  finishedAt?: string;
+  result?: AskResult;
+  error?: { code: AskErrorCode; message: string };
+}
+
+/**
+ * Job options: retries with exponential backoff for transient failures (the worker turns permanent ones and
+ * those that could not finish before the deadline into UnrecoverableError), and finished jobs kept readable
+ * for RESULT_TTL_S.
+ */
+export function askJobOptions(resultTtlS: number) {
+  return {
+    attempts: 3,
+    backoff: { type: 'exponential' as const, delay: 200 },
+    removeOnComplete: { age: resultTtlS },
+    removeOnFail: { age: resultTtlS },
+  };
+}

@@ -1,0 +1,10 @@
+export { ASK_QUEUE, ASK_JOB, askJobSchema, askJobOptions, TERMINAL } from './ask-job.ts';
+export type { AskJobData, AskResult, AskStatus, AskView, AskErrorCode, AskTimings } from './ask-job.ts';
+export { formatFailure, parseFailure } from './ask-failure.ts';
+export { redisKeys } from './keys.ts';
+export type { RedisKeys } from './keys.ts';
+export { jobToView, readAsk, ASK_ID } from './read-ask.ts';
+export { createRedis, closeRedis } from './redis.ts';
+export type { Redis } from './redis.ts';
+export { AskEvents } from './ask-events.ts';
+export type { Waiter } from './ask-events.ts';

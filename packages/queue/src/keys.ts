@@ -1,0 +1,27 @@
+/**
+ * Every Redis key the project writes besides BullMQ's own, all under QUEUE_PREFIX so several deployments share a
+ * Redis. Wrap the prefix in braces (e.g. `{rag}`) on Redis Cluster so all keys of a deployment share a slot.
+ */
+export function redisKeys(prefix: string) {
+  return {
+    /** Ask records that have no job: cache-served asks and asks cancelled while queued. JSON AskView. */
+    ask: (id: string) => `${prefix}:ask:${id}`,
+    /** Answer cache entries: JSON AskResult. */
+    cache: (hash: string) => `${prefix}:cache:${hash}`,
+    /** Query-embedding cache entries. */
+    embedding: (hash: string) => `${prefix}:emb:${hash}`,
+    /** Idempotency-Key -> {id, bodyHash}. */
+    idempotency: (keyHash: string) => `${prefix}:idem:${keyHash}`,
+    /** Single-flight: identical ask in flight -> its job id. */
+    flight: (hash: string) => `${prefix}:flight:${hash}`,
+    /** The corpus version ingestion bumps; part of every cache key. */
+    corpusVersion: `${prefix}:corpus-version`,
+    /** Pub/sub channel: ids of running asks to cancel. */
+    cancelChannel: `${prefix}:cancel`,
+    /** Worker heartbeats: hash of worker id -> JSON figures with the time they were written. */
+    workers: `${prefix}:workers`,
+    /** Rate-limiter keys. */
+    rateLimit: `${prefix}:rl`,
+  };
+}
+export type RedisKeys = ReturnType<typeof redisKeys>;

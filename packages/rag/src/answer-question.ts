@@ -1,0 +1,139 @@
+import { searchChunks, type Pool, type SearchHit } from '@rag/db';
+import type { Embedder } from './embeddings/embedder.ts';
+import type { Generator, Passage } from './generation/generator.ts';
+import { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
+import { stripDiacritics, tokenize } from './text.ts';
+
+export interface RagDeps {
+  /** Pool used for retrieval (the read replica's when one is configured). */
+  pool: Pool;
+  embedder: Embedder;
+  generator: Generator;
+  efSearch: number;
+  /** Used when the generator fails or its circuit is open; the answer is then marked degraded. */
+  fallbackGenerator?: Generator;
+}
+
+export interface AnswerRequest {
+  question: string;
+  mode: 'fast' | 'quality';
+  topK: number;
+  documentIds?: string[];
+  /** Epoch ms after which the ask is abandoned; bounds the database's statement timeout. */
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+export interface Citation {
+  index: number;
+  documentId: string;
+  title: string;
+  chunkId: string;
+  score: number;
+  snippet: string;
+}
+
+export interface AnswerOutput {
+  answer: string;
+  citations: Citation[];
+  model: string;
+  degraded?: boolean;
+  usage?: { promptTokens: number; completionTokens: number };
+  timings: { embeddingMs: number; retrievalMs: number; generationMs: number };
+}
+
+const SNIPPET_CHARS = 240;
+
+const ms = (x: number) => Math.round(x * 10) / 10;
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/gu, ' ').trim();
+  return flat.length <= SNIPPET_CHARS ? flat : `${flat.slice(0, SNIPPET_CHARS - 1).trimEnd()}…`;
+}
+
+/** Quality mode re-ranks a wider candidate set by vector score plus lexical overlap with the question. */
+function rerank(question: string, hits: SearchHit[], topK: number): SearchHit[] {
+  const q = new Set(tokenize(stripDiacritics(question)));
+  if (q.size === 0) return hits.slice(0, topK);
+  const scored = hits.map((h) => {
+    const words = new Set(tokenize(stripDiacritics(h.content)));
+    let overlap = 0;
+    for (const t of q) if (words.has(t)) overlap++;
+    return { h, s: h.score + 0.3 * (overlap / q.size) };
+  });
+  return scored.sort((a, b) => b.s - a.s).slice(0, topK).map((x) => x.h);
+}
+
+/**
+ * One ask, start to end: embed the question, retrieve the nearest chunks, generate a cited answer.
+ * The same code runs in the queue worker and in the synchronous baseline of the benchmark.
+ */
+export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise<AnswerOutput> {
+  const t0 = performance.now();
+  let embedding: number[];
+  try {
+    embedding = await deps.embedder.embedQuery(req.question, req.signal);
+  } catch (err) {
+    if (req.signal?.aborted) throw req.signal.reason;
+    throw new UpstreamError('retrieval_failed', `embedding failed: ${(err as Error).message}`, isRetryableHttpError(err), { cause: err });
+  }
+  const t1 = performance.now();
+  const quality = req.mode === 'quality';
+  let hits: SearchHit[];
+  try {
+    hits = await searchChunks(deps.pool, {
+      embedding,
+      topK: quality ? Math.min(40, req.topK * 2) : req.topK,
+      documentIds: req.documentIds,
+      efSearch: quality ? deps.efSearch * 2 : deps.efSearch,
+      timeoutMs: Math.max(1, req.deadline - Date.now()),
+      signal: req.signal,
+    });
+  } catch (err) {
+    if (req.signal?.aborted) throw req.signal.reason;
+    throw new UpstreamError('retrieval_failed', `retrieval failed: ${(err as Error).message}`, isRetryableDbError(err), { cause: err });
+  }
+  if (quality) hits = rerank(req.question, hits, req.topK);
+  const t2 = performance.now();
+  const passages: Passage[] = hits.map((h, i) => ({
+    index: i + 1,
+    documentId: h.documentId,
+    title: h.title,
+    chunkId: h.chunkId,
+    content: h.content,
+    score: h.score,
+  }));
+  let generation;
+  let degraded = false;
+  try {
+    generation = await deps.generator.generate({ question: req.question, passages, mode: req.mode, signal: req.signal });
+  } catch (err) {
+    if (req.signal?.aborted) throw req.signal.reason;
+    if (!deps.fallbackGenerator) {
+      const msg = (err as Error).message;
+      throw new UpstreamError('generation_failed', `generation failed: ${msg}`, isRetryableHttpError(err), { cause: err });
+    }
+    generation = await deps.fallbackGenerator.generate({ question: req.question, passages, mode: req.mode, signal: req.signal });
+    degraded = true;
+  }
+  const t3 = performance.now();
+  return {
+    answer: generation.answer,
+    citations: passages.map((p) => ({
+      index: p.index,
+      documentId: p.documentId,
+      title: p.title,
+      chunkId: p.chunkId,
+      score: Math.round(p.score * 10000) / 10000,
+      snippet: snippet(p.content),
+    })),
+    model: generation.model,
+    ...(degraded ? { degraded: true } : {}),
+    usage: generation.usage,
+    timings: {
+      embeddingMs: ms(t1 - t0),
+      retrievalMs: ms(t2 - t0),
+      generationMs: ms(t3 - t2),
+    },
+  };
+}

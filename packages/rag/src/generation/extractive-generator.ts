@@ -1,0 +1,65 @@
+import { splitSentences, stripDiacritics, tokenize } from '../text.ts';
+import { NO_CONTEXT_ANSWER, type GenerateInput, type Generation, type Generator } from './generator.ts';
+
+// Syllables too common in the corpus to say anything about relevance.
+const STOP = new Set(
+  'và của là có các được cho trong với những một này theo khi thì không để đã từ về như tại do the of and a an to in is are for on by with be or what which how'
+    .split(' ')
+    .map((w) => stripDiacritics(w)),
+);
+
+function terms(text: string): { uni: Set<string>; bi: Set<string> } {
+  const toks = tokenize(stripDiacritics(text));
+  const uni = new Set(toks.filter((t) => !STOP.has(t)));
+  const bi = new Set<string>();
+  for (let i = 0; i + 1 < toks.length; i++) bi.add(`${toks[i]} ${toks[i + 1]}`);
+  return { uni, bi };
+}
+
+/**
+ * Offline generator: picks the sentences of the retrieved passages that best cover the question (matching
+ * syllables and syllable pairs, diacritics-insensitive, with a small bonus for the passage's rank) and composes
+ * them into an answer that cites each sentence's passage as [n].
+ */
+export class ExtractiveGenerator implements Generator {
+  readonly model = 'extractive-v1';
+
+  async generate(input: GenerateInput): Promise<Generation> {
+    input.signal?.throwIfAborted();
+    if (input.passages.length === 0) return { answer: NO_CONTEXT_ANSWER, model: this.model };
+    const q = terms(input.question);
+    const want = input.mode === 'quality' ? 5 : 3;
+    const scored: { sentence: string; index: number; order: number; score: number }[] = [];
+    let order = 0;
+    for (const p of input.passages) {
+      for (const sentence of splitSentences(p.content)) {
+        const s = terms(sentence);
+        let score = 0;
+        for (const t of q.uni) if (s.uni.has(t)) score += 1;
+        for (const t of q.bi) if (s.bi.has(t)) score += 2;
+        // Earlier (better-ranked) passages win ties; very long sentences make poor answers.
+        score += 0.5 / p.index - Math.max(0, sentence.length - 300) / 600;
+        scored.push({ sentence, index: p.index, order: order++, score });
+      }
+    }
+    const seen = new Set<string>();
+    const picked = scored
+      .sort((a, b) => b.score - a.score)
+      .filter((s) => {
+        const key = stripDiacritics(s.sentence.toLowerCase());
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      })
+      .slice(0, want)
+      .sort((a, b) => a.order - b.order);
+    if (picked.length === 0) {
+      const first = input.passages[0];
+      return { answer: `${first.content.slice(0, 300).trim()} [${first.index}]`, model: this.model };
+    }
+    const answer = picked
+      .map((s) => `${s.sentence.replace(/[.;!?]*$/u, '')} [${s.index}].`)
+      .join(' ');
+    return { answer, model: this.model };
+  }
+}

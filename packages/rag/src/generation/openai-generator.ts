@@ -1,0 +1,63 @@
+import { ChatOpenAI } from '@langchain/openai';
+import { NO_CONTEXT_ANSWER, type GenerateInput, type Generation, type Generator, type Passage } from './generator.ts';
+
+export interface OpenAIGeneratorOptions {
+  model: string;
+  apiKey?: string;
+  baseURL?: string;
+  maxTokens: number;
+  temperature: number;
+  /** The queue owns retries (with backoff, within the deadline); the client retries at most once. */
+  maxRetries?: number;
+}
+
+const SYSTEM_PROMPT = [
+  'You answer questions about public procurement using only the numbered context passages.',
+  'Cite every statement with the number of its passage in square brackets, like [1] or [2][3].',
+  'If the passages do not contain the answer, say so briefly. Answer in the language of the question.',
+].join(' ');
+
+export function buildUserPrompt(question: string, passages: Passage[]): string {
+  const context = passages.map((p) => `[${p.index}] ${p.title}\n${p.content.trim()}`).join('\n\n');
+  return `Context passages:\n${context}\n\nQuestion: ${question}\nAnswer with citations:`;
+}
+
+/** Any OpenAI-compatible chat endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp) through LangChain, streamed. */
+export class OpenAIGenerator implements Generator {
+  readonly model: string;
+  private readonly chat: ChatOpenAI;
+  constructor(opts: OpenAIGeneratorOptions) {
+    this.model = opts.model;
+    this.chat = new ChatOpenAI({
+      model: opts.model,
+      apiKey: opts.apiKey ?? 'not-needed',
+      maxTokens: opts.maxTokens,
+      temperature: opts.temperature,
+      maxRetries: opts.maxRetries ?? 1,
+      streamUsage: true,
+      configuration: opts.baseURL ? { baseURL: opts.baseURL } : undefined,
+    });
+  }
+
+  async generate(input: GenerateInput): Promise<Generation> {
+    input.signal?.throwIfAborted();
+    if (input.passages.length === 0) return { answer: NO_CONTEXT_ANSWER, model: this.model };
+    // Streaming: the abort signal ends the HTTP request mid-answer, and a stalled stream is cut at the deadline.
+    const stream = await this.chat.stream(
+      [
+        { role: 'system', content: SYSTEM_PROMPT },
+        { role: 'user', content: buildUserPrompt(input.question, input.passages) },
+      ],
+      { signal: input.signal },
+    );
+    let answer = '';
+    let usage: Generation['usage'];
+    for await (const chunk of stream) {
+      if (typeof chunk.content === 'string') answer += chunk.content;
+      if (chunk.usage_metadata) {
+        usage = { promptTokens: chunk.usage_metadata.input_tokens, completionTokens: chunk.usage_metadata.output_tokens };
+      }
+    }
+    return { answer: answer.trim(), model: this.model, usage };
+  }
+}

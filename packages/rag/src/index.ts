@@ -1,0 +1,15 @@
+export { stripDiacritics, tokenize, normalizeQuestion, splitSentences } from './text.ts';
+export type { Embedder } from './embeddings/embedder.ts';
+export { HashEmbeddings, hashEmbed, hashFeatures } from './embeddings/hash-embeddings.ts';
+export { OpenAIEmbedder } from './embeddings/openai-embeddings.ts';
+export type { Generator, Generation, GenerateInput, Passage } from './generation/generator.ts';
+export { NO_CONTEXT_ANSWER } from './generation/generator.ts';
+export { ExtractiveGenerator } from './generation/extractive-generator.ts';
+export { OpenAIGenerator, buildUserPrompt } from './generation/openai-generator.ts';
+export { chunkText } from './chunking.ts';
+export { answerQuestion } from './answer-question.ts';
+export type { AnswerOutput, AnswerRequest, Citation, RagDeps } from './answer-question.ts';
+export { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
+export type { UpstreamCode } from './errors.ts';
+export { createEmbedder, createGenerators } from './providers.ts';
+export type { ProviderConfig } from './providers.ts';

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { runMigrations } from '@rag/db';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  /** Drops the database (idempotent). Kept when KEEP_TEST_DB=1, to inspect a failure. */
+  drop(): Promise<void>;
+}
+
+/** The server tests run against: TEST_DATABASE_URL's server, else the local one. */
+export function adminUrl(): string {
+  return process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh, migrated database of its own for one test file. */
+export async function createTestDatabase(opts: { embeddingDim?: number; migrate?: boolean } = {}): Promise<TestDatabase> {
+  const name = `rag_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(adminUrl(), name);
+  if (opts.migrate !== false) await runMigrations({ databaseUrl: url, embeddingDim: opts.embeddingDim ?? 384 });
+  let dropped: Promise<void> | undefined;
+  return {
+    url,
+    name,
+    drop() {
+      if (process.env.KEEP_TEST_DB === '1') return Promise.resolve();
+      dropped ??= (async () => {
+        const c = new pg.Client({ connectionString: adminUrl() });
+        await c.connect();
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await c.end();
+        }
+      })();
+      return dropped;
+    },
+  };
+}

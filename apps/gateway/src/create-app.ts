@@ -34,7 +34,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Errors of the Redis client mean Redis is unreachable: the client should come back, not see a 500. */
 function isRedisDown(err: unknown, redis: Redis): boolean {
   const msg = (err as Error)?.message ?? '';
-  return redis.status !== 'ready' || /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries|Stream isn't writeable/i.test(msg);
+  return redis.status !== 'ready' || /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries|Stream isn't writeable|Command timed out/i.test(msg);
 }
 
 export function createApp(d: AppDeps): express.Express {
@@ -100,6 +100,10 @@ export function createApp(d: AppDeps): express.Express {
   };
 
   const api = express.Router();
+  // While the request-path connection is down, answer 503 at once instead of queueing commands.
+  api.use('/ask', (_req, _res, next) => {
+    next(d.redis.status === 'ready' ? undefined : new UnavailableError('the queue (Redis) is not reachable; retry shortly'));
+  });
   if (d.config.API_KEY_HASHES.length) api.use('/ask', requireApiKey(d.config.API_KEY_HASHES));
   api.use('/ask', express.json({ limit: '64kb', strict: true }));
   api.use(asksRouter({ service: d.service, clientId, rateLimit }));

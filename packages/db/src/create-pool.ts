@@ -18,8 +18,27 @@ export interface PoolOptions {
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
+/**
+ * A client that registers the pgvector types once per physical connection, before the pool hands it out
+ * (registering from the pool's 'connect' event would race the first query on that connection).
+ */
+class VectorClient extends pg.Client {
+  // pg-pool calls connect(callback); everything else awaits connect().
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  connect(callback?: any): any {
+    const ready = super.connect().then(async () => {
+      await pgvector.registerTypes(this);
+      return this;
+    });
+    if (!callback) return ready;
+    ready.then(() => callback(null, this), (err: Error) => callback(err));
+    return undefined;
+  }
+}
+
 export function createPool(opts: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
+    Client: VectorClient as unknown as typeof pg.Client,
     connectionString: opts.connectionString,
     max: opts.max,
     connectionTimeoutMillis: opts.connectionTimeoutMillis,
@@ -27,10 +46,6 @@ export function createPool(opts: PoolOptions): pg.Pool {
     statement_timeout: opts.statementTimeoutMs,
     application_name: opts.applicationName ?? 'rag',
     keepAlive: true,
-  });
-  // Registered once per physical connection; the type query runs before any query of ours on that connection.
-  pool.on('connect', (client) => {
-    pgvector.registerTypes(client).catch((err: unknown) => opts.logger?.warn({ err }, 'pgvector type registration failed'));
   });
   // Without this handler an idle connection dropped by the server (restart, failover) crashes the process.
   pool.on('error', (err) => opts.logger?.warn({ err: err.message }, 'idle PostgreSQL connection lost'));

@@ -36,7 +36,7 @@ export interface IngestSummary {
 export const HNSW_INDEX_SQL =
   'CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)';
 
-async function prepare(file: SourceFile, o: IngestOptions) {
+async function prepare(file: SourceFile) {
   const raw = await fs.readFile(file.absPath, 'utf8');
   const text = raw.normalize('NFC');
   const contentHash = createHash('sha256').update(text).digest('hex');
@@ -98,10 +98,12 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
   const queue = [...files];
   const runOne = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
-      const p = await prepare(f, o);
+      const p = await prepare(f);
       if (stored.get(f.documentId) === p.contentHash) unchanged++;
       else {
-        chunks += await writeDocument(p, o);
+        // Not `chunks += await ...`: that reads `chunks` before the await and loses the other runners' counts.
+        const written = await writeDocument(p, o);
+        chunks += written;
         documents++;
       }
       done++;

@@ -4,8 +4,9 @@ export type { Redis };
 
 /**
  * Redis connections come in two kinds:
- * - `command` (gateway, request path): no offline queue and few retries per command, so that when Redis is down a
- *   request fails in milliseconds (503) instead of waiting for a reconnection;
+ * - `command` (gateway, request path): one retry per command and a command timeout, so a request never waits
+ *   long on a Redis that is down or frozen; the gateway also refuses at once (503) while the connection is not
+ *   ready. (The offline queue stays on: BullMQ sends INFO the moment a Queue is built, before the connection is up.)
  * - `blocking` (BullMQ workers, QueueEvents, subscribers): retry forever, as BullMQ requires.
  * Both reconnect by themselves with a capped backoff.
  */
@@ -15,7 +16,7 @@ export function createRedis(url: string, kind: 'command' | 'blocking', extra: Re
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(times * 100, 2000),
     ...(kind === 'command'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
+      ? { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: 2000 }
       : { maxRetriesPerRequest: null, enableOfflineQueue: true }),
   };
   return new Redis(url, { ...base, ...extra });

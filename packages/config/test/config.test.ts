@@ -1,0 +1,52 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../src/index.ts';
+
+describe('configuration', () => {
+  test('defaults follow CONTRACT.md', () => {
+    const c = loadConfig({});
+    assert.equal(c.PORT, 8000);
+    assert.equal(c.REDIS_URL, 'redis://127.0.0.1:6379');
+    assert.equal(c.QUEUE_PREFIX, 'rag');
+    assert.equal(c.EMBEDDINGS_PROVIDER, 'hash');
+    assert.equal(c.LLM_PROVIDER, 'extractive');
+    assert.equal(c.ASK_TIMEOUT_MS, 30000);
+    assert.equal(c.RESULT_TTL_S, 3600);
+    assert.equal(c.LOG_LEVEL, 'info');
+    assert.ok(c.WORKER_CONCURRENCY >= 1);
+    assert.ok(c.PG_POOL_MAX >= 2 && c.PG_POOL_MAX <= c.WORKER_CONCURRENCY);
+    assert.match(c.DATABASE_URL, /\/rag$/);
+  });
+  test('empty strings count as unset', () => {
+    assert.equal(loadConfig({ PORT: '' }).PORT, 8000);
+  });
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /^Invalid configuration: PORT: .*"eighty"/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL: must be a URL/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ LLM_PROVIDER: 'gpt' }, /LLM_PROVIDER/],
+    [{ LLM_PROVIDER: 'openai' }, /OPENAI_API_KEY: required/],
+    [{ WORKER_CONCURRENCY: '0' }, /WORKER_CONCURRENCY/],
+    [{ ASK_TIMEOUT_MS: '10' }, /ASK_TIMEOUT_MS/],
+    [{ ADMIN_USER: 'admin' }, /ADMIN_PASSWORD/],
+    [{ API_KEY_HASHES: 'secret' }, /API_KEY_HASHES/],
+    [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  ];
+  for (const [env, message] of bad) {
+    test(`rejects ${JSON.stringify(env)} with one line naming the variable`, () => {
+      assert.throws(() => loadConfig(env), (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, message);
+        assert.ok(!err.message.includes('\n'));
+        return true;
+      });
+    });
+  }
+  test('a keyless local OpenAI-compatible endpoint is fine', () => {
+    const c = loadConfig({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
+    assert.equal(c.LLM_PROVIDER, 'openai');
+    assert.equal(c.WORKER_CONCURRENCY, 32);
+  });
+});

@@ -26,10 +26,12 @@ export function normalizeQuestion(question: string): string {
     .trim();
 }
 
-/** Splits a passage into sentences (on . ! ? ; and line breaks), dropping Markdown heading marks and bullets. */
+/** Splits a passage into sentences (on . ! ? ; and line breaks), dropping Markdown headings and list marks. */
 export function splitSentences(text: string): string[] {
   return text
-    .split(/(?<=[.!?;])\s+|\n+/u)
-    .map((s) => s.replace(/^\s*(#+|[-*+]|\d+[.)])\s+/u, '').trim())
+    .split(/\n+/u)
+    .filter((line) => !/^\s{0,3}#/u.test(line))
+    .flatMap((line) => line.split(/(?<=[.!?;])\s+/u))
+    .map((s) => s.replace(/^\s*([-*+]|\d+[.)])\s+/u, '').trim())
     .filter((s) => s.length >= 12 && /\p{L}/u.test(s));
 }

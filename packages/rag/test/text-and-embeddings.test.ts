@@ -14,9 +14,8 @@ describe('text normalisation', () => {
     assert.equal(normalizeQuestion('NHÀ   thầu là gì ?!'), 'nhà thầu là gì');
     assert.notEqual(normalizeQuestion('bán'), normalizeQuestion('ban'));
   });
-  test('splits passages into sentences without heading marks', () => {
-    assert.deepEqual(splitSentences('# Tiêu đề dài hơn mười hai\n\nCâu thứ nhất rất dài. Câu thứ hai cũng dài!'), [
-      'Tiêu đề dài hơn mười hai',
+  test('splits passages into sentences, leaving out headings and list marks', () => {
+    assert.deepEqual(splitSentences('# Tiêu đề dài hơn mười hai\n\nCâu thứ nhất rất dài. - Câu thứ hai cũng dài!'), [
       'Câu thứ nhất rất dài.',
       'Câu thứ hai cũng dài!',
     ]);

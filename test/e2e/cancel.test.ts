@@ -1,0 +1,64 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { api, SlowGenerator, startTestStack, type TestStack } from '@rag/testing';
+
+const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
+
+describe('DELETE /v1/ask/:id', () => {
+  let stack: TestStack;
+  const slow = new SlowGenerator(1500);
+  before(async () => {
+    stack = await startTestStack({ workers: 1, ingest: [SAMPLE], generator: slow, env: { WORKER_CONCURRENCY: '1', CACHE_TTL_S: '0' } });
+  });
+  after(() => stack.close());
+
+  const waitForCalls = async (n: number) => {
+    const t0 = Date.now();
+    while (slow.calls < n && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(slow.calls >= n, 'generation started');
+  };
+
+  test('cancels a running ask: the abort reaches the generation call and the slot is freed', async () => {
+    const calls = slow.calls;
+    const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'nhà thầu liên danh' } });
+    await waitForCalls(calls + 1);
+    const t0 = performance.now();
+    const del = await api(stack.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' });
+    assert.equal(del.status, 200, JSON.stringify(del.json));
+    assert.equal(del.json.status, 'cancelled');
+    assert.ok(performance.now() - t0 < 1000, 'cancelled well before the generation would have finished');
+    assert.equal(slow.aborted >= 1, true);
+    const view = await api(stack.url, `/v1/ask/${sub.json.id}`);
+    assert.equal(view.json.status, 'cancelled');
+    assert.equal(view.json.error.code, 'cancelled');
+  });
+
+  test('cancels a queued ask before it starts: it never runs', async () => {
+    const calls = slow.calls;
+    const blocker = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'hợp đồng trọn gói' } });
+    await waitForCalls(calls + 1);
+    const queued = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'ưu đãi trong lựa chọn nhà thầu' } });
+    assert.equal((await api(stack.url, `/v1/ask/${queued.json.id}`)).json.status, 'queued');
+    const del = await api(stack.url, `/v1/ask/${queued.json.id}`, { method: 'DELETE' });
+    assert.equal(del.status, 200);
+    assert.equal(del.json.status, 'cancelled');
+    const done = await api(stack.url, `/v1/ask/${blocker.json.id}?wait=10`);
+    assert.equal(done.json.status, 'completed');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(slow.calls, calls + 1, 'the cancelled ask made no LLM call');
+    const view = await api(stack.url, `/v1/ask/${queued.json.id}`);
+    assert.equal(view.status, 200);
+    assert.equal(view.json.status, 'cancelled');
+    // A second DELETE finds it finished.
+    assert.equal((await api(stack.url, `/v1/ask/${queued.json.id}`, { method: 'DELETE' })).status, 409);
+  });
+
+  test('a finished ask gives 409', async () => {
+    const sub = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: { question: 'hồ sơ mời thầu' } });
+    assert.equal(sub.json.status, 'completed');
+    const del = await api(stack.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' });
+    assert.equal(del.status, 409);
+    assert.equal(del.json.error.code, 'already_finished');
+  });
+});

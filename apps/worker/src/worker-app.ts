@@ -5,7 +5,7 @@ import { Worker } from 'bullmq';
 import type { Config } from '@rag/config';
 import { closePool, createPool, getCorpusVersion, assertEmbeddingDim } from '@rag/db';
 import { createMetrics, StatsWindow, type Logger } from '@rag/observability';
-import { createEmbedder, createGenerators, type Embedder, type Generator } from '@rag/rag';
+import { BreakerEmbedder, BreakerGenerator, CachedEmbedder, createBreaker, createEmbedder, createGenerators, type Embedder, type Generator } from '@rag/rag';
 import { ASK_QUEUE, askJobOptions, closeRedis, createRedis, parseFailure, redisKeys, type AskJobData, type AskResult } from '@rag/queue';
 import { createAskProcessor, SHUTDOWN_REASON } from './process-ask.ts';
 import { createResultCache } from './result-cache.ts';
@@ -47,8 +47,28 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
   const bullConnection = createRedis(config.REDIS_URL, 'blocking');
   for (const c of [redis, subscriber, bullConnection]) c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
 
-  const embedder = opts.embedder ?? createEmbedder(config);
+  // Network providers sit behind circuit breakers: when an endpoint keeps failing, asks fail fast (or degrade).
+  const breaker = (name: string) =>
+    createBreaker({
+      threshold: config.CIRCUIT_THRESHOLD,
+      halfOpenAfterMs: config.CIRCUIT_HALF_OPEN_MS,
+      onState: (state) => {
+        metrics.circuitState.set({ name }, state);
+        if (state === 2) logger.warn({ dependency: name }, 'circuit open: failing fast');
+      },
+    });
+  let embedder = opts.embedder ?? createEmbedder(config);
+  if (!opts.embedder && config.EMBEDDINGS_PROVIDER === 'openai') {
+    // A paid embedding call per question is worth a Redis GET to avoid; hashing locally is cheaper than the GET.
+    embedder = new CachedEmbedder(new BreakerEmbedder(embedder, breaker('embeddings')), {
+      kv: redis,
+      key: keys.embedding,
+      ttlS: Math.max(config.CACHE_TTL_S, 86400),
+      onLookup: (hit) => metrics.cacheRequests.inc({ cache: 'embedding', result: hit ? 'hit' : 'miss' }),
+    });
+  }
   const generators = opts.generator ? { generator: opts.generator } : createGenerators(config);
+  if (!opts.generator && config.LLM_PROVIDER === 'openai') generators.generator = new BreakerGenerator(generators.generator, breaker('llm'));
   const cache = createResultCache({ redis, ttlS: config.CACHE_TTL_S, metrics });
 
   await checkStartup(config, { pool, redis, keys, logger });

@@ -51,6 +51,10 @@ export const envSchema = z.object({
   LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.1),
   /** When the LLM circuit is open or the call fails, answer extractively and mark the result degraded. */
   LLM_FALLBACK: z.enum(['none', 'extractive']).default('none'),
+  /** Consecutive LLM / embedding endpoint failures that open its circuit breaker. */
+  CIRCUIT_THRESHOLD: int(1, 1000).default(5),
+  /** How long an open circuit fails fast before letting one trial call through. */
+  CIRCUIT_HALF_OPEN_MS: int(100, 600000).default(10000),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: url(['http:', 'https:']).optional(),
   ASK_TIMEOUT_MS: int(1000, 120000).default(30000),

@@ -27,6 +27,8 @@ export interface IngestSummary {
   documents: number;
   unchanged: number;
   chunks: number;
+  /** Chunks of changed documents whose stored embedding was reused (unchanged text). */
+  reusedEmbeddings: number;
   seconds: number;
   indexSeconds?: number;
   corpusVersion: number;
@@ -43,19 +45,36 @@ async function prepare(file: SourceFile) {
   return { file, text, contentHash };
 }
 
-async function writeDocument(p: Awaited<ReturnType<typeof prepare>>, o: IngestOptions): Promise<number> {
+/**
+ * Embeddings of a changed document's chunks that did not change (same text, same title, same model), read back
+ * from the database so an edit to one paragraph does not pay for re-embedding the whole document.
+ */
+async function reusableEmbeddings(o: IngestOptions, documentId: string, title: string): Promise<Map<string, number[]>> {
+  const r = await o.pool.query<{ content: string; embedding: number[] }>(
+    `SELECT c.content, c.embedding FROM chunks c JOIN documents d ON d.id = c.document_id
+     WHERE c.document_id = $1 AND d.title = $2 AND d.metadata->>'embeddingModel' = $3`,
+    [documentId, title, o.embedder.model],
+  );
+  return new Map(r.rows.map((row) => [row.content, row.embedding]));
+}
+
+async function writeDocument(p: Awaited<ReturnType<typeof prepare>>, o: IngestOptions, existed: boolean): Promise<{ chunks: number; reused: number }> {
   const pieces = await chunkText(p.text, { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap });
   const title = titleOf(p.text, p.file.absPath);
-  const embeddings: number[][] = [];
-  for (let i = 0; i < pieces.length; i += o.batchSize) {
+  const known = existed ? await reusableEmbeddings(o, p.file.documentId, title) : new Map<string, number[]>();
+  const embeddings: (number[] | undefined)[] = pieces.map((c) => known.get(c));
+  const todo = pieces.map((c, i) => ({ c, i })).filter((x) => !embeddings[x.i]);
+  for (let start = 0; start < todo.length; start += o.batchSize) {
+    const batch = todo.slice(start, start + o.batchSize);
     // The title is embedded with each chunk so a chunk that never names its topic is still found by it.
-    embeddings.push(...(await o.embedder.embedDocuments(pieces.slice(i, i + o.batchSize).map((c) => `${title}\n${c}`))));
+    const vectors = await o.embedder.embedDocuments(batch.map((x) => `${title}\n${x.c}`));
+    batch.forEach((x, k) => (embeddings[x.i] = vectors[k]));
   }
   const chunks: ChunkRow[] = pieces.map((content, ordinal) => ({
     ordinal,
     content,
     metadata: { chars: content.length },
-    embedding: embeddings[ordinal],
+    embedding: embeddings[ordinal]!,
   }));
   const client = await o.pool.connect();
   try {
@@ -79,7 +98,7 @@ async function writeDocument(p: Awaited<ReturnType<typeof prepare>>, o: IngestOp
   } finally {
     client.release();
   }
-  return chunks.length;
+  return { chunks: chunks.length, reused: pieces.length - todo.length };
 }
 
 /**
@@ -93,6 +112,7 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
   let documents = 0;
   let unchanged = 0;
   let chunks = 0;
+  let reused = 0;
   let done = 0;
   if (o.deferIndex) await o.pool.query('DROP INDEX IF EXISTS chunks_embedding_hnsw');
   const queue = [...files];
@@ -102,8 +122,9 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
       if (stored.get(f.documentId) === p.contentHash) unchanged++;
       else {
         // Not `chunks += await ...`: that reads `chunks` before the await and loses the other runners' counts.
-        const written = await writeDocument(p, o);
-        chunks += written;
+        const written = await writeDocument(p, o, stored.has(f.documentId));
+        chunks += written.chunks;
+        reused += written.reused;
         documents++;
       }
       done++;
@@ -128,6 +149,7 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
     documents,
     unchanged,
     chunks,
+    reusedEmbeddings: reused,
     seconds: (performance.now() - started) / 1000,
     indexSeconds,
     corpusVersion: await getCorpusVersion(o.pool),

@@ -106,6 +106,19 @@ describe('ingestion', () => {
     assert.equal(await getCorpusVersion(pool), versionBefore + 1, 'a change bumps the corpus version');
   });
 
+  test('a changed document re-embeds only the chunks whose text changed', async () => {
+    const file = path.join(dir, 'vi', 'bao-dam.md');
+    const before = await fs.readFile(file, 'utf8');
+    await fs.writeFile(file, before + '\n\nĐoạn mới hoàn toàn về thời hạn hiệu lực của bảo đảm dự thầu.');
+    let embedded = 0;
+    const counting = { model: embedder.model, dim: embedder.dim, embedQuery: embedder.embedQuery.bind(embedder), embedDocuments: async (t: string[]) => { embedded += t.length; return embedder.embedDocuments(t); } };
+    const s = await ingestPaths([dir], { pool, embedder: counting, chunkSize: 200, chunkOverlap: 20, batchSize: 32 });
+    assert.equal(s.documents, 1);
+    assert.ok(s.reusedEmbeddings >= 1, JSON.stringify(s));
+    assert.equal(embedded, s.chunks - s.reusedEmbeddings);
+    assert.ok(embedded < s.chunks);
+  });
+
   test('bulk mode drops and rebuilds the HNSW index and reports its build time', async () => {
     const bulkDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rag-bulk-'));
     try {

@@ -3,6 +3,7 @@ import type { Embedder } from './embeddings/embedder.ts';
 import type { Generator, Passage } from './generation/generator.ts';
 import { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
 import { stripDiacritics, tokenize } from './text.ts';
+import { BrokenCircuitError } from './circuit.ts';
 
 export interface RagDeps {
   /** Pool used for retrieval (the read replica's when one is configured). */
@@ -75,6 +76,9 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     embedding = await deps.embedder.embedQuery(req.question, req.signal);
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
+    if (err instanceof BrokenCircuitError) {
+      throw new UpstreamError('retrieval_failed', 'the embedding endpoint is failing (circuit open); failing fast', false, { cause: err });
+    }
     throw new UpstreamError('retrieval_failed', `embedding failed: ${(err as Error).message}`, isRetryableHttpError(err), { cause: err });
   }
   const t1 = performance.now();
@@ -110,8 +114,11 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     if (!deps.fallbackGenerator) {
-      const msg = (err as Error).message;
-      throw new UpstreamError('generation_failed', `generation failed: ${msg}`, isRetryableHttpError(err), { cause: err });
+      if (err instanceof BrokenCircuitError) {
+        // Fail fast while the LLM is known to be down: no retry, the client hears at once.
+        throw new UpstreamError('generation_failed', 'the LLM endpoint is failing (circuit open); failing fast', false, { cause: err });
+      }
+      throw new UpstreamError('generation_failed', `generation failed: ${(err as Error).message}`, isRetryableHttpError(err), { cause: err });
     }
     generation = await deps.fallbackGenerator.generate({ question: req.question, passages, mode: req.mode, signal: req.signal });
     degraded = true;

@@ -13,3 +13,7 @@ export { UpstreamError, isRetryableDbError, isRetryableHttpError } from './error
 export type { UpstreamCode } from './errors.ts';
 export { createEmbedder, createGenerators } from './providers.ts';
 export type { ProviderConfig } from './providers.ts';
+export { createBreaker, BreakerGenerator, BreakerEmbedder, BrokenCircuitError } from './circuit.ts';
+export type { BreakerOptions } from './circuit.ts';
+export { CachedEmbedder } from './embeddings/cached-embedder.ts';
+export type { BinaryKv } from './embeddings/cached-embedder.ts';

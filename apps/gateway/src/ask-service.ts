@@ -107,12 +107,25 @@ export class AskService {
     const claimed = await redis.set(flightKey, id, 'PX', timeoutMs, 'NX');
     if (claimed !== 'OK') {
       const otherId = await redis.get(flightKey);
-      const other = otherId ? await this.d.queue.getJob(otherId) : undefined;
-      if (other && !other.finishedOn) return { view: jobToView(other), served: 'coalesced' };
+      if (otherId) {
+        const other = await this.d.queue.getJob(otherId);
+        // No job yet: its owner claimed the key a moment ago and is adding it now; share it all the same.
+        if (!other) return { view: { id: otherId, status: 'queued', createdAt: new Date(now).toISOString() }, served: 'coalesced' };
+        // Running, or completed a moment ago (this request read the cache just before it was filled): share it.
+        // Only a failed one is not shared: this ask deserves its own attempt.
+        const view = jobToView(other);
+        if (view.status !== 'failed' && view.status !== 'cancelled') return { view, served: 'coalesced' };
+      }
       await redis.set(flightKey, id, 'PX', timeoutMs);
     }
 
-    await this.admit();
+    try {
+      await this.admit();
+    } catch (err) {
+      // Refused: free the flight key so identical asks are not pointed at a job that will never exist.
+      await redis.del(flightKey).catch(() => {});
+      throw err;
+    }
     const data: AskJobData = {
       question: req.question,
       mode: req.mode,
@@ -123,7 +136,12 @@ export class AskService {
       requestId: opts.requestId,
       cacheKey,
     };
-    await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
+    try {
+      await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
+    } catch (err) {
+      await redis.del(flightKey).catch(() => {});
+      throw err;
+    }
     return { view: { id, status: 'queued', createdAt: new Date(now).toISOString() }, served: 'queued' };
   }
 

@@ -5,3 +5,5 @@ export type { TestStack } from './test-stack.ts';
 export { SlowGenerator } from './slow-generator.ts';
 export { startProcess, gatewayUrl, processUsage, ROOT } from './processes.ts';
 export type { Proc } from './processes.ts';
+export { startOwnRedis, freePort } from './own-redis.ts';
+export type { OwnRedis } from './own-redis.ts';

@@ -124,7 +124,7 @@ describe('fuzzing the request schema (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
         const res = await fetch(`${stack.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });
-        const json = await res.json();
+        const json = (await res.json()) as { error: { code: string } };
         assert.ok(res.status === 400 || res.status === 202, `status ${res.status}`);
         if (res.status === 400) assert.equal(json.error.code, 'invalid_request');
       }),

@@ -28,17 +28,18 @@ export function createAgent(connections = 512): Agent {
 }
 
 /** One ask, the way a client of the queued API does it (or, for the baseline, one synchronous request). */
-export async function askOnce(agent: Agent, base: string, body: object, style: Style): Promise<Sample> {
+export async function askOnce(agent: Agent, base: string, body: object, style: Style, timeoutMs?: number): Promise<Sample> {
   const t0 = performance.now();
+  const signal = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (style === 'prefer-wait') headers.prefer = 'wait=30';
-    const res = await request(`${base}${style === 'sync' ? '/ask' : '/v1/ask'}`, { method: 'POST', headers, body: JSON.stringify(body), dispatcher: agent });
+    const res = await request(`${base}${style === 'sync' ? '/ask' : '/v1/ask'}`, { method: 'POST', headers, body: JSON.stringify(body), dispatcher: agent, signal });
     let json = (await res.body.json().catch(() => undefined)) as any;
     let status = res.statusCode;
     // Long-poll until terminal (at most 4 rounds of 30 s: the longest deadline is 120 s).
     for (let i = 0; style !== 'sync' && status === 202 && json?.id && i < 5; i++) {
-      const r = await request(`${base}/v1/ask/${json.id}?wait=30`, { dispatcher: agent });
+      const r = await request(`${base}/v1/ask/${json.id}?wait=30`, { dispatcher: agent, signal });
       status = r.statusCode;
       json = await r.body.json().catch(() => undefined);
       if (json?.status === 'queued' || json?.status === 'active') status = 202;
@@ -57,26 +58,27 @@ export async function askOnce(agent: Agent, base: string, body: object, style: S
       ok: status === 200 && (style === 'sync' ? Boolean(json?.answer ?? json?.result) : json?.status === 'completed'),
     };
   } catch (err) {
-    return { e2eMs: performance.now() - t0, status: 0, code: (err as Error).message, ok: false };
+    const code = signal?.aborted ? 'client_timeout' : (err as Error).message;
+    return { e2eMs: performance.now() - t0, status: 0, code, ok: false };
   }
 }
 
 /** `users` closed-loop clients, each asking again as soon as its answer arrives, for `seconds`. */
-export async function closedLoop(opts: { agent: Agent; base: string; users: number; seconds: number; body: (i: number) => object; style: Style }): Promise<LoadResult> {
+export async function closedLoop(opts: { agent: Agent; base: string; users: number; seconds: number; body: (i: number) => object; style: Style; timeoutMs?: number }): Promise<LoadResult> {
   const samples: Sample[] = [];
   const end = performance.now() + opts.seconds * 1000;
   let n = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: opts.users }, async () => {
-      while (performance.now() < end) samples.push(await askOnce(opts.agent, opts.base, opts.body(n++), opts.style));
+      while (performance.now() < end) samples.push(await askOnce(opts.agent, opts.base, opts.body(n++), opts.style, opts.timeoutMs));
     }),
   );
   return { samples, seconds: (performance.now() - start) / 1000 };
 }
 
 /** Open loop: `rate` asks per second for `seconds`, whatever the answers do (how real traffic arrives). */
-export async function openLoop(opts: { agent: Agent; base: string; rate: number; seconds: number; body: (i: number) => object; style: Style }): Promise<LoadResult> {
+export async function openLoop(opts: { agent: Agent; base: string; rate: number; seconds: number; body: (i: number) => object; style: Style; timeoutMs?: number }): Promise<LoadResult> {
   const total = Math.round(opts.rate * opts.seconds);
   const start = performance.now();
   const pending: Promise<Sample>[] = [];
@@ -84,7 +86,7 @@ export async function openLoop(opts: { agent: Agent; base: string; rate: number;
     const due = start + (i * 1000) / opts.rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(askOnce(opts.agent, opts.base, opts.body(i), opts.style));
+    pending.push(askOnce(opts.agent, opts.base, opts.body(i), opts.style, opts.timeoutMs));
   }
   const samples = await Promise.all(pending);
   return { samples, seconds: (performance.now() - start) / 1000, offered: opts.rate };

@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { ROOT } from '@rag/testing';
+import { startBenchStack } from '../bench-stack.ts';
+import { closedLoop, createAgent, summarize } from '../load.ts';
+import { loadQuestions, uniqueAsk } from '../questions.ts';
+import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
+
+/** LLM-bound: every answer takes 1 s at the stand-in; 200 closed-loop users. What does the queue add on top? */
+export async function llm(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const stack = await startBenchStack({
+    workers: Number(ctx.args.workers ?? 1),
+    env: { CACHE_TTL_S: '0', WORKER_CONCURRENCY: String(ctx.args.concurrency ?? 256) },
+    llm: { LLM_STUB_FIXED_LATENCY_MS: '1000' },
+    corpus: [path.join(ROOT, 'data/sample')],
+  });
+  const agent = createAgent();
+  try {
+    const body = uniqueAsk(loadQuestions());
+    await closedLoop({ agent, base: stack.url, users: 50, seconds: 2, body, style: 'prefer-wait' });
+    await stack.markUsage();
+    const r = await closedLoop({ agent, base: stack.url, users: 200, seconds: ctx.seconds, body, style: 'prefer-wait' });
+    const summary = summarize(r);
+    return {
+      scenario: 'llm',
+      description: 'LLM-bound (1 s per answer at the stand-in), 200 closed-loop users',
+      runs: [{ name: '200 users, 1 s LLM', users: 200, workers: stack.procs.length - 2, summary, usage: await stack.usage() }],
+      notes: [`Queueing overhead at p95: ${Math.round(summary.e2eMs.p95 - 1000)} ms above the 1 s answer time.`],
+    };
+  } finally {
+    await agent.close();
+    await stack.close();
+  }
+}

@@ -17,6 +17,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     workers: { type: 'string' },
     concurrency: { type: 'string' },
+    docs: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },
     list: { type: 'boolean', default: false },
   },
@@ -44,7 +45,7 @@ await fs.mkdir(values.out!, { recursive: true });
 const results: ScenarioResult[] = [];
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 for (const name of names) {
-  const ctx: ScenarioContext = { seconds, args: { workers: values.workers, concurrency: values.concurrency }, log: (m) => console.log(`[${name}] ${m}`) };
+  const ctx: ScenarioContext = { seconds, args: { workers: values.workers, concurrency: values.concurrency, docs: values.docs }, log: (m) => console.log(`[${name}] ${m}`) };
   console.log(`[${name}] running (${scenarios[name].about})`);
   const t0 = performance.now();
   const result = await scenarios[name].run(ctx);

@@ -1,6 +1,7 @@
 import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 import { baseline } from './baseline.ts';
 import { cache } from './cache.ts';
+import { largeCorpus } from './large-corpus.ts';
 import { llm } from './llm.ts';
 import { offline } from './offline.ts';
 import { scale } from './scale.ts';
@@ -10,5 +11,6 @@ export const scenarios: Record<string, { about: string; run: (ctx: ScenarioConte
   llm: { about: 'LLM-bound (1 s answers at the stand-in), 200 closed-loop users', run: llm },
   baseline: { about: 'synchronous baseline vs queued at 0.5x and 2x the LLM capacity', run: baseline },
   scale: { about: '1, 2 and 4 worker processes on 500 ms LLM-bound asks', run: scale },
+  large: { about: '100,000+ chunks: ingestion rate, recall@10 vs ef_search, halfvec, retrieval under 50 users', run: largeCorpus },
   cache: { about: 'repeated question and Zipf mix, cache on vs off', run: cache },
 };

@@ -1,0 +1,158 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { closePool, createPool, searchChunks, type Pool } from '@rag/db';
+import { HashEmbeddings } from '@rag/rag';
+import { createTestDatabase, ROOT } from '@rag/testing';
+import { startBenchStack } from '../bench-stack.ts';
+import { closedLoop, createAgent, percentile, summarize } from '../load.ts';
+import { loadQuestions, uniqueAsk } from '../questions.ts';
+import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
+
+const run = promisify(execFile);
+const DIM = 384;
+
+interface RecallRow {
+  index: string;
+  efSearch: number;
+  recallAt10: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+/** Recall@10 of the index against exact search, and single-client latency, for each ef_search. */
+async function measureRecall(pool: Pool, queries: number[][], efs: number[]): Promise<RecallRow[]> {
+  const exact: Set<string>[] = [];
+  for (const q of queries) {
+    const hits = await searchChunks(pool, { embedding: q, topK: 10, efSearch: 10, timeoutMs: 60_000, exact: true });
+    exact.push(new Set(hits.map((h) => h.chunkId)));
+  }
+  const rows: RecallRow[] = [];
+  for (const ef of efs) {
+    let found = 0;
+    const times: number[] = [];
+    for (const [i, q] of queries.entries()) {
+      const t0 = performance.now();
+      const hits = await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 });
+      times.push(performance.now() - t0);
+      found += hits.filter((h) => exact[i].has(h.chunkId)).length;
+    }
+    rows.push({ index: 'hnsw vector(384) m=16 ef_construction=64', efSearch: ef, recallAt10: found / (queries.length * 10), p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) });
+  }
+  return rows;
+}
+
+/** The same with a halfvec expression index (half the index size): is the precision loss worth it? */
+async function measureHalfvec(pool: Pool, queries: number[][], efs: number[], exactSets: Set<string>[]): Promise<RecallRow[]> {
+  const rows: RecallRow[] = [];
+  for (const ef of efs) {
+    let found = 0;
+    const times: number[] = [];
+    for (const [i, q] of queries.entries()) {
+      const t0 = performance.now();
+      const client = await pool.connect();
+      try {
+        await client.query(`BEGIN; SET LOCAL hnsw.ef_search = ${ef}`);
+        const r = await client.query<{ id: string }>(
+          `SELECT id::text FROM chunks ORDER BY embedding::halfvec(${DIM}) <=> $1::halfvec(${DIM}) LIMIT 10`,
+          [`[${q.join(',')}]`],
+        );
+        await client.query('COMMIT');
+        found += r.rows.filter((row) => exactSets[i].has(row.id)).length;
+      } finally {
+        client.release();
+      }
+      times.push(performance.now() - t0);
+    }
+    rows.push({ index: 'hnsw halfvec(384) expression index', efSearch: ef, recallAt10: found / (queries.length * 10), p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) });
+  }
+  return rows;
+}
+
+/**
+ * 100,000+ chunks from the synthetic generator, ingested through the real CLI (bulk mode: index built once at the
+ * end), then recall@10 vs exact search per ef_search, a halfvec comparison, and retrieval latency under 50 users.
+ */
+export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const docs = Number(ctx.args.docs ?? 10_000);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rag-large-'));
+  const db = await createTestDatabase({ embeddingDim: DIM });
+  const notes: string[] = [];
+  try {
+    ctx.log(`generating ${docs} documents`);
+    await run(process.execPath, [path.join(ROOT, 'scripts/gen-corpus.ts'), '--out', dir, '--docs', String(docs), '--paragraphs', '11', '--seed', '7'], { maxBuffer: 1 << 24 });
+    ctx.log('ingesting through the CLI (bulk mode)');
+    const t0 = performance.now();
+    const ing = await run(process.execPath, [path.join(ROOT, 'apps/cli/src/ingest.ts'), '--defer-index', dir], {
+      env: { ...process.env, DATABASE_URL: db.url, EMBEDDING_DIM: String(DIM), LOG_LEVEL: 'warn' },
+      maxBuffer: 1 << 24,
+    });
+    const wall = (performance.now() - t0) / 1000;
+    const line = ing.stdout.trim().split('\n').at(-1)!;
+    ctx.log(line);
+    const chunks = Number(/(\d+) chunks in/.exec(line)?.[1] ?? 0);
+    const seconds = Number(/chunks in ([\d.]+) s/.exec(line)?.[1] ?? wall);
+    const indexSeconds = Number(/index built in ([\d.]+) s/.exec(line)?.[1] ?? 0);
+    const writeSeconds = seconds - indexSeconds;
+    notes.push(
+      `Ingestion: ${chunks} chunks from ${docs} files in ${seconds.toFixed(1)} s through \`npm run ingest -- --defer-index\`: ` +
+        `${Math.round(chunks / writeSeconds)} chunks/s chunking+embedding+writing, then the HNSW index built in ${indexSeconds.toFixed(1)} s ` +
+        `(${Math.round(chunks / seconds)} chunks/s overall).`,
+    );
+
+    const pool = createPool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 5000, statementTimeoutMs: 120_000 });
+    let recall: RecallRow[] = [];
+    let halfvec: RecallRow[] = [];
+    try {
+      const embedder = new HashEmbeddings(DIM);
+      const questions = loadQuestions();
+      // Realistic queries: the question set, plus sentences taken from random chunks (questions that have an answer).
+      const sampled = await pool.query<{ content: string }>('SELECT content FROM chunks TABLESAMPLE SYSTEM (1) LIMIT 100');
+      const texts = [...questions.slice(0, 100), ...sampled.rows.map((r) => r.content.split(/[.!?]/)[0])];
+      const queries = await embedder.embedDocuments(texts);
+      const efs = [16, 32, 64, 100, 200];
+      recall = await measureRecall(pool, queries, efs);
+      const exactSets: Set<string>[] = [];
+      for (const q of queries) exactSets.push(new Set((await searchChunks(pool, { embedding: q, topK: 10, efSearch: 10, timeoutMs: 60_000, exact: true })).map((h) => h.chunkId)));
+      const th = performance.now();
+      await pool.query(`SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_halfvec ON chunks USING hnsw ((embedding::halfvec(${DIM})) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`);
+      notes.push(`halfvec expression index built in ${((performance.now() - th) / 1000).toFixed(1)} s.`);
+      halfvec = await measureHalfvec(pool, queries, [32, 64, 100], exactSets);
+      const sizes = await pool.query<{ name: string; size: string }>(
+        `SELECT indexrelname AS name, pg_size_pretty(pg_relation_size(indexrelid)) AS size FROM pg_stat_user_indexes WHERE relname = 'chunks' AND indexrelname LIKE 'chunks_embedding%'`,
+      );
+      notes.push(`Index sizes: ${sizes.rows.map((r) => `${r.name} ${r.size}`).join(', ')}.`);
+      await pool.query('DROP INDEX chunks_embedding_halfvec');
+    } finally {
+      await closePool(pool);
+    }
+
+    ctx.log('retrieval under 50 users');
+    const stack = await startBenchStack({ workers: 2, db, env: { CACHE_TTL_S: '0', EMBEDDING_DIM: String(DIM), WORKER_CONCURRENCY: '16' } });
+    const agent = createAgent();
+    try {
+      await closedLoop({ agent, base: stack.url, users: 10, seconds: 2, body: uniqueAsk(loadQuestions()), style: 'prefer-wait' });
+      await stack.markUsage();
+      const r = await closedLoop({ agent, base: stack.url, users: 50, seconds: ctx.seconds, body: uniqueAsk(loadQuestions()), style: 'prefer-wait' });
+      return {
+        scenario: 'large',
+        description: `${chunks} chunks (synthetic corpus, ${docs} files), hash embeddings ${DIM}-d`,
+        runs: [{ name: '50 users over the large corpus', users: 50, workers: 2, summary: summarize(r), usage: await stack.usage() }],
+        notes: [
+          ...notes,
+          ...recall.map((x) => `${x.index}, ef_search ${x.efSearch}: recall@10 ${x.recallAt10.toFixed(3)}, single-client p50 ${x.p50Ms.toFixed(2)} ms, p95 ${x.p95Ms.toFixed(2)} ms`),
+          ...halfvec.map((x) => `${x.index}, ef_search ${x.efSearch}: recall@10 ${x.recallAt10.toFixed(3)}, p50 ${x.p50Ms.toFixed(2)} ms, p95 ${x.p95Ms.toFixed(2)} ms`),
+        ],
+        extra: { chunks, ingestSeconds: seconds, indexSeconds, recall, halfvec },
+      };
+    } finally {
+      await agent.close();
+      await stack.close();
+    }
+  } finally {
+    await db.drop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

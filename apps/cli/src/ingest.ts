@@ -39,10 +39,13 @@ async function main(): Promise<number> {
     });
     if (tty) process.stderr.write('\n');
     if (summary.documents > 0) await publishCorpusVersion(config.REDIS_URL, config.QUEUE_PREFIX, summary.corpusVersion);
-    const rate = summary.chunks / Math.max(summary.seconds, 1e-3);
+    const writeSeconds = summary.seconds - (summary.indexSeconds ?? 0);
+    const rate = summary.chunks / Math.max(writeSeconds, 1e-3);
     console.log(
       `ingest: ${summary.files} files, ${summary.documents} documents written, ${summary.unchanged} unchanged, ` +
-        `${summary.chunks} chunks in ${summary.seconds.toFixed(2)} s (${Math.round(rate)} chunks/s)` +
+        `${summary.chunks} chunks in ${summary.seconds.toFixed(2)} s (${Math.round(rate)} chunks/s written` +
+        (summary.reusedEmbeddings ? `, ${summary.reusedEmbeddings} embeddings reused` : '') +
+        ')' +
         (summary.indexSeconds !== undefined ? `, HNSW index built in ${summary.indexSeconds.toFixed(2)} s` : '') +
         `, corpus version ${summary.corpusVersion}`,
     );

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm test: set-up, then the whole suite with Node's test runner (or the files / folders given as arguments).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+export PATH="$ROOT/.tools/node/bin:$PATH"
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(packages apps test)
+mapfile -t files < <(find "${targets[@]}" -path '*/node_modules' -prune -o -name '*.test.ts' -print 2>/dev/null | sort)
+[ ${#files[@]} -gt 0 ] || fail "no test files under ${targets[*]}"
+say "running ${#files[@]} test files"
+# One file at a time: the fault tests stop Redis/PostgreSQL processes and the load tests measure timing.
+exec node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"

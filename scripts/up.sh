@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# npm run up: set-up, migrate, ingest the sample corpus into an empty database, then run one gateway and
+# WORKERS (default 2) workers in the foreground. Ctrl-C stops everything cleanly.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+export PATH="$ROOT/.tools/node/bin:$PATH"
+
+say "migrating $(db_field db)"
+node apps/cli/src/migrate.ts
+host="$(db_field host)"; port="$(db_field port)"; user="$(db_field user)"; db="$(db_field db)"
+docs="$(psql -X -h "$host" -p "$port" -U "$user" -d "$db" -tAc 'SELECT count(*) FROM documents')"
+if [ "$docs" = "0" ]; then
+  say "empty database: ingesting the sample corpus (data/sample)"
+  node apps/cli/src/ingest.ts data/sample
+fi
+
+pids=()
+stop() {
+  trap - INT TERM
+  say "stopping (workers finish or hand back their asks)"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+  exit "${1:-0}"
+}
+trap 'stop 0' INT TERM
+
+workers="${WORKERS:-2}"
+for i in $(seq 1 "$workers"); do
+  METRICS_PORT="$((${METRICS_PORT:-9464} + i - 1))" node apps/worker/src/main.ts &
+  pids+=($!)
+done
+node apps/gateway/src/main.ts &
+pids+=($!)
+
+port="${PORT:-8000}"
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+cat <<MSG
+
+  Gateway     http://127.0.0.1:$port/v1/ask
+  Readiness   http://127.0.0.1:$port/readyz
+  Metrics     http://127.0.0.1:$port/metrics   (workers: http://127.0.0.1:${METRICS_PORT:-9464}/metrics ...)
+  Monitoring  http://127.0.0.1:$port/monitoring/pool-status
+  Dashboard   http://127.0.0.1:$port/admin/queues$( [ -n "${ADMIN_USER:-}" ] || printf '   (set ADMIN_USER and ADMIN_PASSWORD to serve it)')
+
+  Try:  curl -s -XPOST localhost:$port/v1/ask -H 'content-type: application/json' -H 'Prefer: wait=20' -d '{"question":"nhà thầu"}'
+
+  $workers workers running; Ctrl-C stops everything.
+MSG
+
+# If any process dies, stop the others and fail.
+set +e
+wait -n
+code=$?
+say "a process exited ($code); stopping the others"
+stop 1

@@ -1,0 +1,109 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startLlmStub, type LlmStub } from '@rag/llm-stub';
+import { api, createTestDatabase, deletePrefix, ingestInto, REDIS_URL, startProcess, testConfig, testLogger, uniquePrefix, type Proc, type TestDatabase } from '@rag/testing';
+import { startGatewayApp, type GatewayApp } from '@rag/gateway';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
+
+/** Workers as real processes (so they can be killed), the gateway in this process, the LLM stand-in on loopback. */
+describe('fault: worker processes killed or stopped mid-ask', () => {
+  let db: TestDatabase;
+  let stub: LlmStub;
+  let gateway: GatewayApp;
+  const prefix = uniquePrefix('crash');
+  const workers: Proc[] = [];
+  let env: Record<string, string>;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await ingestInto(db.url, [FIXTURES]);
+    stub = await startLlmStub({ latency: { fixedLatencyMs: 1500 } });
+    env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: stub.url,
+      OPENAI_API_KEY: 'test',
+      CACHE_TTL_S: '0',
+      WORKER_CONCURRENCY: '40',
+      WORKER_LOCK_DURATION_MS: '2000',
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: '300',
+    };
+    gateway = await startGatewayApp(testConfig(env), { logger: testLogger() });
+    await gateway.events.waitUntilReady();
+  });
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+    await gateway.close();
+    await stub.close();
+    await deletePrefix(prefix);
+    await db.drop();
+  });
+
+  const startWorker = async (name: string, extra: Record<string, string> = {}) => {
+    const w = await startProcess(name, 'apps/worker/src/main.ts', { ...env, ...extra });
+    workers.push(w);
+    return w;
+  };
+
+  const submit = async (n: number, tag: string) =>
+    Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const r = await api(gateway.url, '/v1/ask', { method: 'POST', json: { question: `bảo đảm dự thầu ${tag} ${i}`, timeoutMs: 60000 } });
+        assert.equal(r.status, 202);
+        return r.json.id as string;
+      }),
+    );
+
+  const settle = async (ids: string[]) =>
+    Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < 6; i++) {
+          const r = await api(gateway.url, `/v1/ask/${id}?wait=20`);
+          if (r.status === 404) return 'lost';
+          if (!['queued', 'active'].includes(r.json.status)) return r.json.status as string;
+        }
+        return 'stuck';
+      }),
+    );
+
+  test('kill -9 of one of two workers with 60 LLM-bound asks in flight: all 60 complete', async () => {
+    const a = await startWorker('worker-a');
+    await startWorker('worker-b');
+    stub.resetStats();
+    const ids = await submit(60, 'kill');
+    // Wait until both workers are generating, then kill one without warning.
+    const t0 = Date.now();
+    while (stub.stats.inFlight < 60 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(stub.stats.inFlight, 60, 'all 60 asks were running when the worker died');
+    await a.stop('SIGKILL');
+    const outcomes = await settle(ids);
+    const tally = outcomes.reduce<Record<string, number>>((m, s) => ((m[s] = (m[s] ?? 0) + 1), m), {});
+    assert.deepEqual(tally, { completed: 60 }, JSON.stringify(tally));
+    // Only the killed worker's asks were generated twice (recovered after its lock expired); none is visible twice.
+    assert.ok(stub.stats.chatCalls > 60 && stub.stats.chatCalls <= 100, `LLM calls ${stub.stats.chatCalls}`);
+    console.log(`# worker-kill tally: asks 60, in flight at kill 60, completed ${tally.completed}, lost 0, LLM calls ${stub.stats.chatCalls} (re-run after recovery)`);
+  });
+
+  test('SIGTERM to a worker mid-ask: its asks are handed back and another worker completes them', async () => {
+    for (const w of workers.splice(0)) await w.stop('SIGKILL');
+    const a = await startWorker('worker-c');
+    stub.resetStats();
+    const ids = await submit(20, 'term');
+    const t0 = Date.now();
+    while (stub.stats.inFlight < 20 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    const code = await a.stop('SIGTERM', 10_000);
+    assert.equal(code, 0, `clean exit after handing back (output: ${a.output().slice(-500)})`);
+    assert.match(a.output(), /handed back to the queue/);
+    await startWorker('worker-d');
+    const outcomes = await settle(ids);
+    assert.deepEqual(outcomes.filter((s) => s !== 'completed'), []);
+    console.log(`# worker-sigterm tally: asks 20, handed back on SIGTERM, completed 20, lost 0`);
+  });
+});

@@ -114,7 +114,7 @@ export class AskService {
         // Running, or completed a moment ago (this request read the cache just before it was filled): share it.
         // Only a failed one is not shared: this ask deserves its own attempt.
         const view = jobToView(other);
-        if (view.status !== 'failed' && view.status !== 'cancelled') return { view, served: 'coalesced' };
+        if ((view.status !== 'failed' && view.status !== 'cancelled' && !view.result?.degraded)) return { view, served: 'coalesced' };
       }
       await redis.set(flightKey, id, 'PX', timeoutMs);
     }
@@ -135,6 +135,7 @@ export class AskService {
       deadline: now + timeoutMs,
       requestId: opts.requestId,
       cacheKey,
+      flightKey,
     };
     try {
       await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });

@@ -11,6 +11,9 @@ import { createAskProcessor, SHUTDOWN_REASON } from './process-ask.ts';
 import { createResultCache } from './result-cache.ts';
 import { startHeartbeat } from './heartbeat.ts';
 
+/** Deletes the single-flight key only while it still names this ask. KEYS[1] flight key; ARGV[1] ask id. */
+const RELEASE_FLIGHT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 export interface WorkerAppOptions {
   logger: Logger;
   /** Providers to use instead of those the configuration names (tests, benchmarks). */
@@ -102,13 +105,19 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     autorun: true,
   });
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
+  // The ask is over: identical asks from now on start their own (or hit the cache), unless another took the key.
+  const endFlight = (job: { id?: string; data: AskJobData }) => {
+    if (job.data.flightKey) redis.eval(RELEASE_FLIGHT, 1, job.data.flightKey, job.id!).catch(() => {});
+  };
   worker.on('completed', (job) => {
+    endFlight(job);
     stats.record('outcome:completed', 1);
     metrics.asksFinished.inc({ outcome: 'completed', code: '' });
     metrics.askDuration.observe({ outcome: 'completed' }, (Date.now() - job.data.createdAt) / 1000);
   });
   worker.on('failed', (job, err) => {
     if (!job || job.finishedOn === undefined) return; // a retry is coming, not an outcome
+    endFlight(job);
     const { code } = parseFailure(err.message);
     const outcome = code === 'cancelled' ? 'cancelled' : 'failed';
     stats.record(`outcome:${code}`, 1);

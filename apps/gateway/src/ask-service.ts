@@ -14,6 +14,7 @@ import {
   type AskView,
   type Redis,
   type RedisKeys,
+  type Waiter,
 } from '@rag/queue';
 import type { AskRequest } from './ask-request.ts';
 import { ConflictError, NotFoundError, TooManyError } from './errors.ts';
@@ -38,6 +39,8 @@ export interface Submission {
   view: AskView;
   /** How the ask was served: a new job, the answer cache, an identical ask in flight, or an Idempotency-Key replay. */
   served: 'queued' | 'cached' | 'coalesced' | 'idempotent';
+  /** The requested wait already happened (the view is as fresh as it gets). */
+  waited?: boolean;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -57,7 +60,10 @@ export class AskService {
     return JSON.stringify([normalizeQuestion(req.question), req.mode, req.topK, docs, this.d.settings.modelTag]);
   }
 
-  async submit(req: AskRequest, opts: { requestId?: string; idempotencyKey?: string; clientId?: string }): Promise<Submission> {
+  async submit(
+    req: AskRequest,
+    opts: { requestId?: string; idempotencyKey?: string; clientId?: string; waitMs?: number; signal?: AbortSignal },
+  ): Promise<Submission> {
     const { keys, redis, settings } = this.d;
     const now = Date.now();
     let id: string = randomUUID();
@@ -137,22 +143,46 @@ export class AskService {
       cacheKey,
       flightKey,
     };
+    // With Prefer: wait, listen before adding: the ask may finish before add() even returns.
+    const waiter = opts.waitMs ? this.d.events.register(id) : undefined;
     try {
-      await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
-    } catch (err) {
-      await redis.del(flightKey).catch(() => {});
-      throw err;
+      try {
+        await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
+      } catch (err) {
+        await redis.del(flightKey).catch(() => {});
+        throw err;
+      }
+      const queued: AskView = { id, status: 'queued', createdAt: new Date(now).toISOString() };
+      if (!waiter) return { view: queued, served: 'queued' };
+      await this.waitFor(waiter, opts.waitMs!, opts.signal);
+      return { view: (await this.read(id)) ?? queued, served: 'queued', waited: true };
+    } finally {
+      waiter?.dispose();
     }
-    return { view: { id, status: 'queued', createdAt: new Date(now).toISOString() }, served: 'queued' };
   }
 
-  /** Admission control: refuse when more asks wait than MAX_QUEUED_ASKS, with a Retry-After from the drain rate. */
-  private async admit(): Promise<void> {
+  private counted?: { at: number; waiting: number };
+
+  /** Asks waiting (wait + prioritized + delayed lists): one Redis round trip. */
+  private async waitingCount(): Promise<number> {
     const counts = await this.d.queue.getJobCounts('wait', 'prioritized', 'delayed');
     const waiting = (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
-    if (waiting < this.d.settings.maxQueuedAsks) return;
+    this.counted = { at: Date.now(), waiting };
+    return waiting;
+  }
+
+  /**
+   * Admission control: refuse when more asks wait than MAX_QUEUED_ASKS, with a Retry-After from the drain rate.
+   * Far below the bound, a count up to 100 ms old is good enough and saves a round trip per ask on the hot path;
+   * within half of the bound the count is always fresh.
+   */
+  private async admit(): Promise<void> {
+    const max = this.d.settings.maxQueuedAsks;
+    const c = this.counted;
+    const waiting = c && Date.now() - c.at < 100 && c.waiting < max / 2 ? c.waiting : await this.waitingCount();
+    if (waiting < max) return;
     const rate = this.d.events.drainRate();
-    const retryAfter = Math.min(60, Math.max(1, Math.ceil((waiting - this.d.settings.maxQueuedAsks + 1) / Math.max(rate, 0.5))));
+    const retryAfter = Math.min(60, Math.max(1, Math.ceil((waiting - max + 1) / Math.max(rate, 0.5))));
     this.d.metrics.asksRefused.inc({ code: 'overloaded' });
     throw new TooManyError('overloaded', `the queue is full (${waiting} asks waiting); retry after ${retryAfter} s`, retryAfter);
   }
@@ -168,10 +198,20 @@ export class AskService {
   async readWaiting(id: string, waitMs: number, signal?: AbortSignal): Promise<AskView | null> {
     if (waitMs <= 0) return this.read(id);
     const waiter = this.d.events.register(id);
-    let timer: NodeJS.Timeout | undefined;
     try {
       const first = await this.read(id);
       if (!first || TERMINAL.has(first.status)) return first;
+      await this.waitFor(waiter, waitMs, signal);
+      return (await this.read(id)) ?? first;
+    } finally {
+      waiter.dispose();
+    }
+  }
+
+  /** Until the ask's terminal event, the end of the wait, or the client going away, whichever comes first. */
+  private async waitFor(waiter: Waiter, waitMs: number, signal?: AbortSignal): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
       await Promise.race([
         waiter.done,
         new Promise<void>((resolve) => {
@@ -179,10 +219,8 @@ export class AskService {
           signal?.addEventListener('abort', () => resolve(), { once: true });
         }),
       ]);
-      return (await this.read(id)) ?? first;
     } finally {
       clearTimeout(timer);
-      waiter.dispose();
     }
   }
 

@@ -21,7 +21,9 @@ export interface Proc {
  * native type stripping), with the given environment on top of this one's.
  */
 export function startProcess(name: string, entry: string, env: Record<string, string>, opts: { readyLine?: RegExp; timeoutMs?: number } = {}): Promise<Proc> {
-  const child = spawn(process.execPath, [path.join(ROOT, entry)], {
+  // RAG_CHILD_NODE_ARGS lets a benchmark profile a child (e.g. --cpu-prof) without touching this process.
+  const extraArgs = (process.env.RAG_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...(name.startsWith('worker') ? extraArgs : []), path.join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

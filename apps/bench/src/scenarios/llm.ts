@@ -9,7 +9,7 @@ import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 export async function llm(ctx: ScenarioContext): Promise<ScenarioResult> {
   const stack = await startBenchStack({
     workers: Number(ctx.args.workers ?? 1),
-    env: { CACHE_TTL_S: '0', WORKER_CONCURRENCY: String(ctx.args.concurrency ?? 256) },
+    env: { CACHE_TTL_S: '0', WORKER_CONCURRENCY: String(ctx.args.concurrency ?? 256), ...(ctx.args.pool ? { PG_POOL_MAX: ctx.args.pool } : {}) },
     llm: { LLM_STUB_FIXED_LATENCY_MS: '1000' },
     corpus: [path.join(ROOT, 'data/sample')],
   });

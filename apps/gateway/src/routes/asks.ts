@@ -43,12 +43,13 @@ export function asksRouter(d: { service: AskService; clientId: (req: Request) =>
       throw new ValidationError(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} characters`, [{ field: 'Idempotency-Key', message: 'too long or empty' }]);
     }
     await d.rateLimit(req);
-    const sub = await d.service.submit(body, { requestId: String(req.id), idempotencyKey, clientId: d.clientId(req) });
+    const signal = wait > 0 ? requestSignal(req, res) : undefined;
+    const sub = await d.service.submit(body, { requestId: String(req.id), idempotencyKey, clientId: d.clientId(req), waitMs: wait * 1000, signal });
     res.locals.served = sub.served;
     let view = sub.view;
-    if (wait > 0 && !TERMINAL.has(view.status)) {
-      res.setHeader('Preference-Applied', `wait=${wait}`);
-      view = (await d.service.readWaiting(view.id, wait * 1000, requestSignal(req, res))) ?? view;
+    if (wait > 0) res.setHeader('Preference-Applied', `wait=${wait}`);
+    if (wait > 0 && !sub.waited && !TERMINAL.has(view.status)) {
+      view = (await d.service.readWaiting(view.id, wait * 1000, signal)) ?? view;
     }
     sendView(req, res, view, 202);
   });

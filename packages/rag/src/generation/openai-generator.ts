@@ -9,6 +9,11 @@ export interface OpenAIGeneratorOptions {
   temperature: number;
   /** The queue owns retries (with backoff, within the deadline); the client retries at most once. */
   maxRetries?: number;
+  /**
+   * Stream the answer (token by token) instead of one response. Answers reach clients whole either way; streaming
+   * costs CPU per chunk, so it is off by default (an abort ends either kind of request at once).
+   */
+  streaming?: boolean;
 }
 
 const SYSTEM_PROMPT = [
@@ -26,8 +31,10 @@ export function buildUserPrompt(question: string, passages: Passage[]): string {
 export class OpenAIGenerator implements Generator {
   readonly model: string;
   private readonly chat: ChatOpenAI;
+  private readonly streaming: boolean;
   constructor(opts: OpenAIGeneratorOptions) {
     this.model = opts.model;
+    this.streaming = opts.streaming ?? false;
     this.chat = new ChatOpenAI({
       model: opts.model,
       apiKey: opts.apiKey ?? 'not-needed',
@@ -42,14 +49,21 @@ export class OpenAIGenerator implements Generator {
   async generate(input: GenerateInput): Promise<Generation> {
     input.signal?.throwIfAborted();
     if (input.passages.length === 0) return { answer: NO_CONTEXT_ANSWER, model: this.model };
-    // Streaming: the abort signal ends the HTTP request mid-answer, and a stalled stream is cut at the deadline.
-    const stream = await this.chat.stream(
-      [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: buildUserPrompt(input.question, input.passages) },
-      ],
-      { signal: input.signal },
-    );
+    const messages = [
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: buildUserPrompt(input.question, input.passages) },
+    ];
+    if (!this.streaming) {
+      const msg = await this.chat.invoke(messages, { signal: input.signal });
+      const u = msg.usage_metadata;
+      return {
+        answer: String(msg.content).trim(),
+        model: this.model,
+        usage: u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens } : undefined,
+      };
+    }
+    // The abort signal ends the HTTP request mid-answer, and a stalled stream is cut at the deadline.
+    const stream = await this.chat.stream(messages, { signal: input.signal });
     let answer = '';
     let usage: Generation['usage'];
     for await (const chunk of stream) {

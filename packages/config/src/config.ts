@@ -49,6 +49,8 @@ export const envSchema = z.object({
   LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_MAX_TOKENS: int(16, 32000).default(512),
   LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.1),
+  /** Stream answers from the LLM (costs CPU per chunk; answers reach clients whole either way). */
+  LLM_STREAMING: bool.default(false),
   /** When the LLM circuit is open or the call fails, answer extractively and mark the result degraded. */
   LLM_FALLBACK: z.enum(['none', 'extractive']).default('none'),
   /** Consecutive LLM / embedding endpoint failures that open its circuit breaker. */

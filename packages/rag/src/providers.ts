@@ -16,6 +16,7 @@ export interface ProviderConfig {
   LLM_MAX_TOKENS: number;
   LLM_TEMPERATURE: number;
   LLM_FALLBACK: 'none' | 'extractive';
+  LLM_STREAMING: boolean;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;
 }
@@ -41,6 +42,7 @@ export function createGenerators(c: ProviderConfig): { generator: Generator; fal
       baseURL: c.OPENAI_BASE_URL,
       maxTokens: c.LLM_MAX_TOKENS,
       temperature: c.LLM_TEMPERATURE,
+      streaming: c.LLM_STREAMING,
     });
     return { generator, fallbackGenerator: c.LLM_FALLBACK === 'extractive' ? new ExtractiveGenerator() : undefined };
   }

@@ -78,11 +78,15 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
     (closing ??= (async () => {
       draining = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       // Pending long-polls answer now with their ask's current status; clients poll again elsewhere.
       await events.close();
+      // Keep-alive sockets become idle as their last responses go out: close them as they do, and cut the rest
+      // (a request still running after 5 s) so shutdown is bounded.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const force = setTimeout(() => server.closeAllConnections(), 5000);
       await stopped;
+      clearInterval(sweep);
       clearTimeout(force);
       await queue.close().catch(() => {});
       await Promise.all([closeRedis(redis), closeRedis(eventsConnection), closePool(pool)]);

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, startTestStack } from '@rag/testing';
+
+test('gateway shutdown answers pending long-polls at once with the current status, then refuses new connections', async () => {
+  const stack = await startTestStack({ workers: 0 });
+  try {
+    const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'nhà thầu' } });
+    assert.equal(sub.status, 202);
+    const t0 = performance.now();
+    const pending = api(stack.url, `/v1/ask/${sub.json.id}?wait=25`);
+    await new Promise((r) => setTimeout(r, 200));
+    const closing = stack.gateway.close();
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(res.json.status, 'queued', 'the ask is still there for any other gateway to serve');
+    assert.ok(performance.now() - t0 < 2000, 'answered at shutdown, not at the end of the wait');
+    await closing;
+    await assert.rejects(fetch(`${stack.url}/healthz`));
+    await stack.gateway.close(); // idempotent
+  } finally {
+    await stack.close();
+  }
+});

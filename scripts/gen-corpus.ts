@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from '@rag/testing';
 
 const { values } = parseArgs({
   options: { out: { type: 'string' }, docs: { type: 'string', default: '1000' }, paragraphs: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' } },
@@ -22,14 +23,7 @@ if (!(docs > 0 && paragraphs > 0)) {
   process.exit(2);
 }
 
-let state = Number(values.seed) >>> 0;
-const rand = () => {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = mulberry32(Number(values.seed));
 const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
 
 const phrases = (

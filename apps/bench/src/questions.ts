@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '@rag/testing';
+import { mulberry32, ROOT } from '@rag/testing';
 
 /** The question sets the k6 scripts use (load-tests/data), so the benchmark and k6 ask the same things. */
 export function loadQuestions(): string[] {
@@ -30,15 +30,8 @@ export function zipfAsk(questions: string[], s = 1.1, seed = 42) {
   const cdf: number[] = [];
   let acc = 0;
   for (const w of weights) cdf.push((acc += w / total));
-  let x = seed >>> 0;
-  const rand = () => {
-    // mulberry32: deterministic, so with/without-cache runs see the same sequence.
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = x;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // Deterministic, so the runs with and without the cache see the same sequence.
+  const rand = mulberry32(seed);
   return () => {
     const r = rand();
     let lo = 0;

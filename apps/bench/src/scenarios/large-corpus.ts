@@ -22,54 +22,58 @@ interface RecallRow {
   p95Ms: number;
 }
 
-/** Recall@10 of the index against exact search, and single-client latency, for each ef_search. */
-async function measureRecall(pool: Pool, queries: number[][], efs: number[]): Promise<RecallRow[]> {
-  const exact: Set<string>[] = [];
+/** The exact top 10 of each query (sequential scan): the ground truth recall is measured against. */
+async function exactTop10(pool: Pool, queries: number[][]): Promise<Set<string>[]> {
+  const out: Set<string>[] = [];
   for (const q of queries) {
     const hits = await searchChunks(pool, { embedding: q, topK: 10, efSearch: 10, timeoutMs: 60_000, exact: true });
-    exact.push(new Set(hits.map((h) => h.chunkId)));
+    out.push(new Set(hits.map((h) => h.chunkId)));
   }
+  return out;
+}
+
+/** Recall@10 against the exact top 10, and single-client latency, of one way of searching, per ef_search. */
+async function measure(
+  index: string,
+  queries: number[][],
+  exact: Set<string>[],
+  efs: number[],
+  search: (q: number[], ef: number) => Promise<string[]>,
+): Promise<RecallRow[]> {
   const rows: RecallRow[] = [];
   for (const ef of efs) {
     let found = 0;
     const times: number[] = [];
     for (const [i, q] of queries.entries()) {
       const t0 = performance.now();
-      const hits = await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 });
+      const ids = await search(q, ef);
       times.push(performance.now() - t0);
-      found += hits.filter((h) => exact[i].has(h.chunkId)).length;
+      found += ids.filter((id) => exact[i].has(id)).length;
     }
-    rows.push({ index: 'hnsw vector(384) m=16 ef_construction=64', efSearch: ef, recallAt10: found / (queries.length * 10), p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) });
+    rows.push({ index, efSearch: ef, recallAt10: found / (queries.length * 10), p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) });
   }
   return rows;
 }
 
-/** The same with a halfvec expression index (half the index size): is the precision loss worth it? */
-async function measureHalfvec(pool: Pool, queries: number[][], efs: number[], exactSets: Set<string>[]): Promise<RecallRow[]> {
-  const rows: RecallRow[] = [];
-  for (const ef of efs) {
-    let found = 0;
-    const times: number[] = [];
-    for (const [i, q] of queries.entries()) {
-      const t0 = performance.now();
-      const client = await pool.connect();
-      try {
-        await client.query(`BEGIN; SET LOCAL hnsw.ef_search = ${ef}`);
-        const r = await client.query<{ id: string }>(
-          `SELECT id::text FROM chunks ORDER BY embedding::halfvec(${DIM}) <=> $1::halfvec(${DIM}) LIMIT 10`,
-          [`[${q.join(',')}]`],
-        );
-        await client.query('COMMIT');
-        found += r.rows.filter((row) => exactSets[i].has(row.id)).length;
-      } finally {
-        client.release();
-      }
-      times.push(performance.now() - t0);
-    }
-    rows.push({ index: 'hnsw halfvec(384) expression index', efSearch: ef, recallAt10: found / (queries.length * 10), p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) });
+/** The production query (vector column, HNSW index) at a given ef_search. */
+const searchVector = (pool: Pool) => async (q: number[], ef: number) =>
+  (await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 })).map((h) => h.chunkId);
+
+/** The same through a halfvec expression index (half the index size): is the precision loss worth it? */
+const searchHalfvec = (pool: Pool) => async (q: number[], ef: number) => {
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN; SET LOCAL hnsw.ef_search = ${ef}`);
+    const r = await client.query<{ id: string }>(
+      `SELECT id::text FROM chunks ORDER BY embedding::halfvec(${DIM}) <=> $1::halfvec(${DIM}) LIMIT 10`,
+      [`[${q.join(',')}]`],
+    );
+    await client.query('COMMIT');
+    return r.rows.map((row) => row.id);
+  } finally {
+    client.release();
   }
-  return rows;
-}
+};
 
 /**
  * 100,000+ chunks from the synthetic generator, ingested through the real CLI (bulk mode: index built once at the
@@ -112,14 +116,12 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
       const sampled = await pool.query<{ content: string }>('SELECT content FROM chunks TABLESAMPLE SYSTEM (1) LIMIT 100');
       const texts = [...questions.slice(0, 100), ...sampled.rows.map((r) => r.content.split(/[.!?]/)[0])];
       const queries = await embedder.embedDocuments(texts);
-      const efs = [16, 32, 64, 100, 200];
-      recall = await measureRecall(pool, queries, efs);
-      const exactSets: Set<string>[] = [];
-      for (const q of queries) exactSets.push(new Set((await searchChunks(pool, { embedding: q, topK: 10, efSearch: 10, timeoutMs: 60_000, exact: true })).map((h) => h.chunkId)));
+      const exact = await exactTop10(pool, queries);
+      recall = await measure('hnsw vector(384) m=16 ef_construction=64', queries, exact, [16, 32, 64, 100, 200], searchVector(pool));
       const th = performance.now();
       await pool.query(`SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_halfvec ON chunks USING hnsw ((embedding::halfvec(${DIM})) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`);
       notes.push(`halfvec expression index built in ${((performance.now() - th) / 1000).toFixed(1)} s.`);
-      halfvec = await measureHalfvec(pool, queries, [32, 64, 100], exactSets);
+      halfvec = await measure('hnsw halfvec(384) expression index', queries, exact, [32, 64, 100], searchHalfvec(pool));
       const sizes = await pool.query<{ name: string; size: string }>(
         `SELECT indexrelname AS name, pg_size_pretty(pg_relation_size(indexrelid)) AS size FROM pg_stat_user_indexes WHERE relname = 'chunks' AND indexrelname LIKE 'chunks_embedding%'`,
       );

@@ -1,8 +1,10 @@
 /**
  * Synthetic procurement-like corpus for benchmarks, deterministic from a seed:
  *   scripts/node scripts/gen-corpus.ts --out <dir> --docs <N> --paragraphs <P> [--seed S]
- * Writes N Markdown files (1000 per sub-folder), each a title and P paragraphs of 60-120 words mixing Vietnamese
- * procurement vocabulary, English terms, numbers and dates, so texts are varied enough for retrieval benchmarks.
+ * Writes N Markdown files (1000 per sub-folder), each a title and P paragraphs of 60-120 words. Like real documents,
+ * each file has a topic (project names, places, goods: Vietnamese-like words drawn from thousands of syllables) and
+ * each paragraph a sub-topic, mixed with common procurement vocabulary, numbers and dates: chunks of one document
+ * are near each other, and a question about a topic has a well-defined nearest neighbourhood.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -45,10 +47,23 @@ const verbs = 'phải|được|không được|có trách nhiệm|có quyền|c�
 const links = 'và|hoặc|theo|trong|của|cho|với|khi|trước|sau|tại|đối với|căn cứ|nhằm|để'.split('|');
 const places = 'Hà Nội|Thành phố Hồ Chí Minh|Đà Nẵng|Hải Phòng|Cần Thơ|Quảng Ninh|Nghệ An|Khánh Hòa|Lâm Đồng|Bình Dương'.split('|');
 
+// Vietnamese-like syllables: initial consonant + (toned) vowel + final; ~8,000 distinct syllables.
+const initials = ['b', 'c', 'ch', 'd', 'đ', 'g', 'gi', 'h', 'k', 'kh', 'l', 'm', 'n', 'ng', 'nh', 'p', 'ph', 'qu', 'r', 's', 't', 'th', 'tr', 'v', 'x', ''];
+const vowels = ['a', 'á', 'à', 'ả', 'ã', 'ạ', 'ắ', 'ấ', 'e', 'é', 'ê', 'ế', 'ề', 'i', 'í', 'o', 'ó', 'ô', 'ố', 'ồ', 'ơ', 'ớ', 'u', 'ú', 'ư', 'ứ', 'y'];
+const finals = ['', 'c', 'ch', 'm', 'n', 'ng', 'nh', 'p', 't', 'i', 'o', 'u'];
+const syllable = () => pick(initials) + pick(vowels) + pick(finals);
+const term = () => `${syllable()} ${syllable()}`;
+
+let topic: string[] = [];
+let subtopic: string[] = [];
+
 function sentence(): string {
-  const parts: string[] = [pick(phrases)];
+  const parts: string[] = [rand() < 0.5 ? pick(topic) : pick(phrases)];
   const n = 4 + Math.floor(rand() * 8);
-  for (let i = 0; i < n; i++) parts.push(i % 3 === 0 ? pick(verbs) : i % 3 === 1 ? pick(phrases) : pick(links));
+  for (let i = 0; i < n; i++) {
+    const r = rand();
+    parts.push(i % 3 === 0 ? pick(verbs) : i % 3 === 2 ? pick(links) : r < 0.3 ? pick(topic) : r < 0.55 ? pick(subtopic) : pick(phrases));
+  }
   if (rand() < 0.35) parts.push(`${Math.floor(rand() * 90 + 1)}%`);
   if (rand() < 0.3) parts.push(`ngày ${1 + Math.floor(rand() * 28)}/${1 + Math.floor(rand() * 12)}/${2018 + Math.floor(rand() * 8)}`);
   if (rand() < 0.25) parts.push(`tại ${pick(places)}`);
@@ -58,6 +73,7 @@ function sentence(): string {
 }
 
 function paragraph(): string {
+  subtopic = Array.from({ length: 3 }, term);
   const target = 60 + Math.floor(rand() * 61);
   const out: string[] = [];
   let words = 0;
@@ -74,7 +90,8 @@ let bytes = 0;
 for (let d = 0; d < docs; d++) {
   const dir = path.join(values.out, `part-${String(Math.floor(d / 1000)).padStart(3, '0')}`);
   if (d % 1000 === 0) await fs.mkdir(dir, { recursive: true });
-  const title = `Gói thầu ${d + 1}: ${pick(phrases)} ${pick(links)} ${pick(phrases)}`;
+  topic = Array.from({ length: 5 }, term);
+  const title = `Gói thầu ${d + 1}: ${pick(phrases)} ${topic[0]} tại ${pick(places)}`;
   const body = Array.from({ length: paragraphs }, paragraph).join('\n\n');
   const text = `# ${title}\n\n${body}\n`;
   bytes += Buffer.byteLength(text);

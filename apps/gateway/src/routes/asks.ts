@@ -6,24 +6,20 @@ import { HttpError, NotFoundError, ValidationError } from '../errors.ts';
 
 const MAX_IDEMPOTENCY_KEY = 200;
 
-function statusUrl(id: string): string {
-  return `/v1/ask/${id}`;
-}
-
-/** Sends an ask: 200 when terminal, else 202 with where and when to look again. */
-function sendView(req: Request, res: Response, view: AskView, acceptedStatus: 200 | 202): void {
+/** Sends an ask: 200 when terminal, else `acceptedStatus` with where and when to look again. */
+function sendView(res: Response, view: AskView, acceptedStatus: 200 | 202): void {
   if (TERMINAL.has(view.status)) {
     res.status(200).json(view);
     return;
   }
-  const url = statusUrl(view.id);
+  const url = `/v1/ask/${view.id}`;
   res.setHeader('Location', url);
   res.setHeader('Retry-After', '1');
   res.status(acceptedStatus).json(acceptedStatus === 202 ? { ...view, statusUrl: url } : view);
 }
 
 /** Aborts when the client goes away, so a long-poll does not outlive its request. */
-function requestSignal(req: Request, res: Response): AbortSignal {
+function requestSignal(res: Response): AbortSignal {
   const ac = new AbortController();
   res.on('close', () => ac.abort());
   return ac.signal;
@@ -43,7 +39,7 @@ export function asksRouter(d: { service: AskService; clientId: (req: Request) =>
       throw new ValidationError(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} characters`, [{ field: 'Idempotency-Key', message: 'too long or empty' }]);
     }
     await d.rateLimit(req);
-    const signal = wait > 0 ? requestSignal(req, res) : undefined;
+    const signal = wait > 0 ? requestSignal(res) : undefined;
     const sub = await d.service.submit(body, { requestId: String(req.id), idempotencyKey, clientId: d.clientId(req), waitMs: wait * 1000, signal });
     res.locals.served = sub.served;
     let view = sub.view;
@@ -51,14 +47,14 @@ export function asksRouter(d: { service: AskService; clientId: (req: Request) =>
     if (wait > 0 && !sub.waited && !TERMINAL.has(view.status)) {
       view = (await d.service.readWaiting(view.id, wait * 1000, signal)) ?? view;
     }
-    sendView(req, res, view, 202);
+    sendView(res, view, 202);
   });
 
   r.get('/ask/:id', async (req, res) => {
     const wait = parseWait(req.query.wait, 'wait');
-    const view = await d.service.readWaiting(req.params.id, wait * 1000, requestSignal(req, res));
+    const view = await d.service.readWaiting(req.params.id, wait * 1000, requestSignal(res));
     if (!view) throw new NotFoundError();
-    sendView(req, res, view, 200);
+    sendView(res, view, 200);
   });
 
   r.delete('/ask/:id', async (req, res) => {

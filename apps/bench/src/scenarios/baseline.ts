@@ -48,15 +48,21 @@ export async function baseline(ctx: ScenarioContext): Promise<ScenarioResult> {
   // Long enough for an overloaded baseline's backlog to reach the deadline (it degrades over time, not at once).
   const seconds = Math.max(ctx.seconds, 30);
   try {
+    const stubBase = stack.stubUrl!.replace(/\/v1$/, '');
+    // The LLM must be idle before each run: an overloaded baseline leaves calls running at the LLM long after its
+    // clients gave up (nothing cancels them), and they would slow down whatever runs next.
+    const idleLlm = async () => {
+      const t0 = Date.now();
+      while (Date.now() - t0 < 180_000) {
+        const s = (await (await fetch(`${stubBase}/_stub/stats`)).json()) as { inFlight: number };
+        if (s.inFlight === 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await fetch(`${stubBase}/_stub/reset`, { method: 'POST' });
+    };
     for (const factor of [0.5, 2]) {
       const rate = LLM_CAPACITY * factor;
-      const reset = () => fetch(`${stack.stubUrl!.replace(/\/v1$/, '')}/_stub/reset`, { method: 'POST' }).catch(() => {});
-      await reset();
-      const b = await openLoop({ agent, base: syncUrl, rate, seconds, body, style: 'sync', timeoutMs: DEADLINE_MS });
-      runs.push({ name: `synchronous baseline, ${rate}/s (${factor}x capacity)`, rate, summary: summarize(b) });
-      ctx.log(runs.at(-1)!.name + ': ' + JSON.stringify(runs.at(-1)!.summary.errors));
-      await new Promise((r) => setTimeout(r, 3000)); // let the baseline's backlog drain
-      await reset();
+      await idleLlm();
       const q = await openLoop({ agent, base: stack.url, rate, seconds, body, style: 'prefer-wait', timeoutMs: DEADLINE_MS + 2000 });
       const summary = summarize(q);
       const accepted = q.samples.filter((s) => s.status !== 429);
@@ -68,6 +74,10 @@ export async function baseline(ctx: ScenarioContext): Promise<ScenarioResult> {
         extra: { accepted: accepted.length, acceptedWithinDeadline: acceptedOk, refused429: q.samples.length - accepted.length },
       });
       ctx.log(`${runs.at(-1)!.name}: accepted ${accepted.length}, within deadline ${acceptedOk}`);
+      await idleLlm();
+      const b = await openLoop({ agent, base: syncUrl, rate, seconds, body, style: 'sync', timeoutMs: DEADLINE_MS });
+      runs.push({ name: `synchronous baseline, ${rate}/s (${factor}x capacity)`, rate, summary: summarize(b) });
+      ctx.log(runs.at(-1)!.name + ': ' + JSON.stringify(runs.at(-1)!.summary.errors));
     }
   } finally {
     await agent.close();

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { answerFor, embeddingFor } from './answer.ts';
+import { mulberry32 } from './random.ts';
 import { answerTimeMs, defaultLatency, type LatencyModel } from './latency.ts';
 
 export interface LlmStubStats {
@@ -25,17 +26,6 @@ export interface LlmStub {
 }
 
 const emptyStats = (): LlmStubStats => ({ chatCalls: 0, chatAborted: 0, embeddingCalls: 0, embeddingInputs: 0, errors: 0, inFlight: 0, maxInFlight: 0 });
-
-function mulberry32(seed: number) {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = x;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown) {
   const data = JSON.stringify(body);

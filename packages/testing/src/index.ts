@@ -7,4 +7,4 @@ export { startProcess, gatewayUrl, processUsage, ROOT } from './processes.ts';
 export type { Proc } from './processes.ts';
 export { startOwnRedis, freePort } from './own-redis.ts';
 export type { OwnRedis } from './own-redis.ts';
-export { mulberry32 } from './random.ts';
+export { mulberry32 } from '@rag/llm-stub';

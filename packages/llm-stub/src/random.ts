@@ -1,4 +1,4 @@
-/** mulberry32: a tiny deterministic PRNG, so generated corpora and question mixes repeat exactly for a seed. */
+/** mulberry32: a tiny deterministic PRNG, so the stand-in, generated corpora and question mixes repeat exactly for a seed. */
 export function mulberry32(seed: number): () => number {
   let x = seed >>> 0;
   return () => {

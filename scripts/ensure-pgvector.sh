@@ -17,7 +17,10 @@ is_root || fail "the vector extension is not installed; run this script as root 
 major="$(psql_q 'SHOW server_version_num' | cut -c1-2)"
 pg_config="/usr/lib/postgresql/$major/bin/pg_config"
 say "pgvector missing: building it from Debian's source package for PostgreSQL $major"
-[ -x "$pg_config" ] || apt_install "postgresql-server-dev-$major"
+# pg_config ships with the client package; the server headers (postgres.h) come only with postgresql-server-dev.
+if [ ! -x "$pg_config" ] || [ ! -f "$("$pg_config" --includedir-server 2>/dev/null)/postgres.h" ]; then
+  apt_install "postgresql-server-dev-$major"
+fi
 command -v dpkg-source >/dev/null || apt_install dpkg-dev
 command -v make >/dev/null && command -v gcc >/dev/null || apt_install build-essential
 

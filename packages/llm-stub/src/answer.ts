@@ -1,37 +1,84 @@
 import { createHash } from 'node:crypto';
 
+export const NO_PASSAGES_ANSWER = "I don't know based on the provided documents.";
+
+const PASSAGE_LINE = /^\s*\[(\d+)\][ \t]*(.*)$/;
+/** Where the context block ends: the prompt's question or answer cue ("Question: ...", "Answer with citations:"). */
+const END_OF_CONTEXT = /^\s*(Question|Answer)\b[^:\n]{0,40}:/i;
+
 /**
- * A deterministic answer from the prompt: the first sentence of context passage [1] (and [2] when present),
- * cited as the real prompt asks, so tests can check citations end to end.
+ * The numbered context passages of a prompt: a line starting with `[n]` opens passage n, running to the next `[m]`
+ * line or the question. When lines follow the `[n]` line, that line is a title (`[1] Title\ncontent`, the RAG
+ * prompt's layout) and the lines below are the text; otherwise the text is on the `[n]` line itself.
  */
-export function answerFor(prompt: string, maxWords: number): string {
+export function passagesIn(prompt: string): Map<number, string> {
   const passages = new Map<number, string>();
-  const re = /^\[(\d+)\][^\n]*\n([\s\S]*?)(?=\n\[\d+\]|\n\nQuestion:|$)/gm;
-  for (const m of prompt.matchAll(re)) passages.set(Number(m[1]), m[2].trim());
-  if (!passages.size) return "I don't know based on the provided documents.";
-  const first = (n: number) => {
-    const text = (passages.get(n) ?? '').replace(/^#+\s.*$/gm, '').replace(/\s+/g, ' ').trim();
-    return (text.split(/(?<=[.!?])\s/)[0] ?? text).replace(/[.!?]$/, '');
-  };
-  let answer = `According to the documents, ${first(1)} [1].`;
-  if (passages.has(2)) answer += ` See also: ${first(2)} [2].`;
-  const words = answer.split(' ');
-  return words.length > maxWords ? `${words.slice(0, maxWords).join(' ')} [1].` : answer;
+  const lines = prompt.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const m = PASSAGE_LINE.exec(lines[i]);
+    if (!m) continue;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !PASSAGE_LINE.test(lines[j]) && !END_OF_CONTEXT.test(lines[j]); j++) body.push(lines[j]);
+    const text = clean(body.join('\n'));
+    const n = Number(m[1]);
+    if (!passages.has(n)) passages.set(n, text || clean(m[2]));
+    i = j - 1;
+  }
+  return passages;
 }
 
-/** A deterministic unit vector for a text (not semantic: tests need stable vectors, not meaning). */
-export function embeddingFor(text: string, dim: number): number[] {
-  const v = new Array<number>(dim);
-  let seed = createHash('sha256').update(text).digest();
+/** Drops Markdown headings and folds whitespace. */
+const clean = (s: string) => s.replace(/^\s*#+\s.*$/gm, '').replace(/\s+/g, ' ').trim();
+
+function firstSentence(text: string): string {
+  return (text.split(/(?<=[.!?])\s/)[0] ?? text).trim().replace(/[.!?;:,]+$/, '');
+}
+
+/**
+ * A deterministic answer from the prompt: the first sentence of context passage [1] (and [2] when present),
+ * cited as a real model is asked to, so tests can check citations end to end. At most `maxWords` words
+ * (tokens ≈ words), still ending with the citation.
+ */
+export function answerFor(prompt: string, maxWords: number): string {
+  const passages = passagesIn(prompt);
+  const first = passages.get(1) ?? [...passages.values()][0];
+  if (first === undefined) return NO_PASSAGES_ANSWER;
+  let answer = `According to the documents, ${firstSentence(first) || 'the passage is empty'} [1].`;
+  const second = passages.get(2);
+  if (second) answer += ` See also: ${firstSentence(second)} [2].`;
+  const words = answer.split(' ');
+  const max = Math.max(1, Math.floor(maxWords));
+  return words.length > max ? `${words.slice(0, max).join(' ')} [1].` : answer;
+}
+
+/** Whitespace-separated words: the stand-in's token count. */
+export const countWords = (s: string) => (s.match(/\S+/g) ?? []).length;
+
+/** A deterministic L2-normalised vector for a text (not semantic: tests need stable vectors, not meaning). */
+export function embeddingFor(text: string, dim: number): Float32Array {
+  const v = new Float32Array(dim);
+  let block = createHash('sha256').update(text).digest();
   let k = 0;
+  let sum = 0;
   for (let i = 0; i < dim; i++) {
-    if (k + 2 > seed.length) {
-      seed = createHash('sha256').update(seed).digest();
+    if (k + 2 > block.length) {
+      block = createHash('sha256').update(block).digest();
       k = 0;
     }
-    v[i] = seed.readInt16LE(k) / 32768;
+    const x = block.readInt16LE(k) / 32768;
+    v[i] = x;
+    sum += x * x;
     k += 2;
   }
-  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
-  return v.map((x) => x / norm);
+  const norm = Math.sqrt(sum) || 1;
+  for (let i = 0; i < dim; i++) v[i] /= norm;
+  return v;
+}
+
+/** Float32 little-endian, base64: what the OpenAI API returns for `encoding_format: "base64"`. */
+export function float32Base64(v: Float32Array): string {
+  const buf = Buffer.allocUnsafe(v.length * 4);
+  for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i], i * 4);
+  return buf.toString('base64');
 }

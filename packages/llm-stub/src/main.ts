@@ -1,35 +1,64 @@
 import { startLlmStub } from './llm-stub.ts';
-import type { LatencyModel } from './latency.ts';
+import { latencyProblem, type LatencyModel } from './latency.ts';
 
-/** Runs the stand-in as its own process (benchmarks, `npm run start:llm-stub`), configured by LLM_STUB_* variables. */
-const numeric: [string, keyof LatencyModel, number, number][] = [
-  ['LLM_STUB_TTFT_MS', 'ttftMs', 0, 600_000],
-  ['LLM_STUB_TPS', 'tokensPerSecond', 1, 1_000_000],
-  ['LLM_STUB_JITTER_MS', 'jitterMs', 0, 600_000],
-  ['LLM_STUB_ERROR_RATE', 'errorRate', 0, 1],
-  ['LLM_STUB_STALL_RATE', 'stallRate', 0, 1],
-  ['LLM_STUB_FIXED_LATENCY_MS', 'fixedLatencyMs', 0, 600_000],
-  ['LLM_STUB_COMPLETION_TOKENS', 'completionTokens', 1, 100_000],
-  ['LLM_STUB_CAPACITY', 'capacity', 0, 1_000_000],
+/**
+ * Runs the stand-in as its own process (benchmarks, `npm run start:llm-stub`), configured by LLM_STUB_* variables;
+ * prints its base URL, then runs until SIGTERM/SIGINT. Control it over HTTP: GET /_stub/stats, POST /_stub/latency,
+ * POST /_stub/reset.
+ */
+const fail = (message: string): never => {
+  console.error(`Invalid configuration: ${message}`);
+  process.exit(1);
+};
+
+const env = (name: string) => {
+  const raw = process.env[name]?.trim();
+  return raw === undefined || raw === '' ? undefined : raw;
+};
+
+const intVar = (name: string, min: number, max: number, fallback?: number): number | undefined => {
+  const raw = env(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= min && n <= max ? n : fail(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+};
+
+const latencyVars: [string, keyof LatencyModel][] = [
+  ['LLM_STUB_TTFT_MS', 'ttftMs'],
+  ['LLM_STUB_TPS', 'tokensPerSecond'],
+  ['LLM_STUB_JITTER_MS', 'jitterMs'],
+  ['LLM_STUB_ERROR_RATE', 'errorRate'],
+  ['LLM_STUB_STALL_RATE', 'stallRate'],
+  ['LLM_STUB_FIXED_LATENCY_MS', 'fixedLatencyMs'],
+  ['LLM_STUB_COMPLETION_TOKENS', 'completionTokens'],
+  ['LLM_STUB_EMBEDDING_LATENCY_MS', 'embeddingLatencyMs'],
+  ['LLM_STUB_CAPACITY', 'capacity'],
 ];
 const latency: Partial<LatencyModel> = {};
-for (const [env, key, min, max] of numeric) {
-  const raw = process.env[env];
-  if (raw === undefined || raw === '') continue;
+for (const [name, key] of latencyVars) {
+  const raw = env(name);
+  if (raw === undefined) continue;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`Invalid configuration: ${env}: must be a number between ${min} and ${max} (got ${JSON.stringify(raw)})`);
-    process.exit(1);
-  }
-  (latency as Record<string, number>)[key] = n;
+  const problem = latencyProblem(key, n);
+  if (problem) fail(`${name}: ${problem} (got ${JSON.stringify(raw)})`);
+  latency[key] = n;
 }
-const port = Number(process.env.LLM_STUB_PORT ?? 8089);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error('Invalid configuration: LLM_STUB_PORT: must be a port number');
+const port = intVar('LLM_STUB_PORT', 0, 65535, 8089) as number;
+const host = env('LLM_STUB_HOST') ?? '127.0.0.1';
+const embeddingDim = intVar('LLM_STUB_EMBEDDING_DIM', 1, 16_384);
+const seed = intVar('LLM_STUB_SEED', 0, 2 ** 32 - 1);
+
+const stub = await startLlmStub({ port, host, latency, embeddingDim, seed }).catch((err: NodeJS.ErrnoException) => {
+  console.error(`llm stub: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
   process.exit(1);
-}
-const stub = await startLlmStub({ port, host: process.env.LLM_STUB_HOST ?? '127.0.0.1', latency });
+});
 console.log(`llm stub listening on ${stub.url}`);
-const stop = () => stub.close().then(() => process.exit(0));
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  stub.close().then(() => process.exit(0));
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

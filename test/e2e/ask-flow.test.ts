@@ -44,7 +44,7 @@ describe('asking a question end to end (gateway -> BullMQ -> worker -> pgvector 
     assert.equal(result.cached, false);
     assert.equal(result.mode, 'fast');
     assert.equal(result.model, 'extractive-v1');
-    for (const k of ['queuedMs', 'retrievalMs', 'generationMs', 'totalMs']) assert.equal(typeof result.timings[k], 'number');
+    for (const k of ['queuedMs', 'embeddingMs', 'poolWaitMs', 'retrievalMs', 'generationMs', 'totalMs']) assert.equal(typeof result.timings[k], 'number');
     assert.ok(view.createdAt && view.finishedAt);
   });
 

@@ -8,6 +8,7 @@ export interface Sample {
   code?: string;
   queuedMs?: number;
   retrievalMs?: number;
+  poolWaitMs?: number;
   generationMs?: number;
   cached?: boolean;
   /** Completed within its deadline. */
@@ -53,6 +54,7 @@ export async function askOnce(agent: Agent, base: string, body: object, style: S
       code: json?.error?.code,
       queuedMs: t?.queuedMs,
       retrievalMs: t?.retrievalMs,
+      poolWaitMs: t?.poolWaitMs,
       generationMs: t?.generationMs,
       cached: json?.result?.cached,
       ok: status === 200 && (style === 'sync' ? Boolean(json?.answer ?? json?.result) : json?.status === 'completed'),
@@ -105,7 +107,10 @@ export interface Summary {
   successRate: number;
   e2eMs: { p50: number; p95: number; p99: number; max: number };
   queueWaitMs: { p50: number; p95: number; p99: number };
+  /** Embedding + connection wait + query, per ask. */
   retrievalMs: { p50: number; p95: number; p99: number };
+  /** The part of retrievalMs spent waiting for a pooled connection: how far the pool is from its load. */
+  poolWaitMs: { p50: number; p95: number; p99: number };
   errors: Record<string, number>;
   cacheHitRate: number;
 }
@@ -117,6 +122,7 @@ export function summarize(r: LoadResult): Summary {
   const e2e = ok.map((s) => s.e2eMs);
   const q = ok.map((s) => s.queuedMs ?? 0);
   const ret = ok.filter((s) => !s.cached).map((s) => s.retrievalMs ?? 0);
+  const pw = ok.filter((s) => !s.cached).map((s) => s.poolWaitMs ?? 0);
   const errors: Record<string, number> = {};
   for (const s of r.samples) if (!s.ok) errors[s.code ?? `http_${s.status}`] = (errors[s.code ?? `http_${s.status}`] ?? 0) + 1;
   return {
@@ -127,6 +133,7 @@ export function summarize(r: LoadResult): Summary {
     e2eMs: { p50: r1(percentile(e2e, 0.5)), p95: r1(percentile(e2e, 0.95)), p99: r1(percentile(e2e, 0.99)), max: r1(Math.max(0, ...e2e)) },
     queueWaitMs: { p50: r1(percentile(q, 0.5)), p95: r1(percentile(q, 0.95)), p99: r1(percentile(q, 0.99)) },
     retrievalMs: { p50: r1(percentile(ret, 0.5)), p95: r1(percentile(ret, 0.95)), p99: r1(percentile(ret, 0.99)) },
+    poolWaitMs: { p50: r1(percentile(pw, 0.5)), p95: r1(percentile(pw, 0.95)), p99: r1(percentile(pw, 0.99)) },
     errors,
     cacheHitRate: ok.length ? r1((ok.filter((s) => s.cached).length / ok.length) * 100) / 100 : 0,
   };

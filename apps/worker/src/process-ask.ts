@@ -51,6 +51,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
       );
       const totalMs = Date.now() - data.createdAt;
       observe('embedding', out.timings.embeddingMs);
+      observe('pool_wait', out.timings.poolWaitMs);
       observe('retrieval', out.timings.retrievalMs - out.timings.embeddingMs);
       observe('generation', out.timings.generationMs);
       observe('total', totalMs);

@@ -5,4 +5,4 @@ export { getDocumentHash, getDocumentHashes, countDocuments, replaceDocument, de
 export type { ChunkRow, DocumentRow } from './queries/documents.ts';
 export { getCorpusVersion, bumpCorpusVersion } from './queries/corpus.ts';
 export { searchChunks, QueryAbortedError } from './queries/search-chunks.ts';
-export type { SearchHit, SearchOptions } from './queries/search-chunks.ts';
+export type { SearchHit, SearchOptions, SearchResult } from './queries/search-chunks.ts';

@@ -48,7 +48,7 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
     }),
     stageDuration: new Histogram({
       name: 'rag_stage_duration_seconds',
-      help: 'Per-stage duration of asks: queue_wait, embedding, retrieval, generation',
+      help: 'Per-stage duration of asks: queue_wait, embedding, pool_wait (for a database connection, part of retrieval), retrieval, generation, total',
       labelNames: ['stage'] as const,
       buckets: latencyBuckets,
       registers,

@@ -26,6 +26,8 @@ export type AskJobData = z.infer<typeof askJobSchema>;
 export interface AskTimings {
   queuedMs: number;
   embeddingMs?: number;
+  /** Wait for a pooled database connection (part of retrievalMs). */
+  poolWaitMs?: number;
   retrievalMs: number;
   generationMs: number;
   totalMs: number;

@@ -40,7 +40,8 @@ export interface AnswerOutput {
   model: string;
   degraded?: boolean;
   usage?: { promptTokens: number; completionTokens: number };
-  timings: { embeddingMs: number; retrievalMs: number; generationMs: number };
+  /** retrievalMs runs from the start of the ask and so includes embeddingMs and poolWaitMs. */
+  timings: { embeddingMs: number; poolWaitMs: number; retrievalMs: number; generationMs: number };
 }
 
 const SNIPPET_CHARS = 240;
@@ -84,15 +85,16 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
   const t1 = performance.now();
   const quality = req.mode === 'quality';
   let hits: SearchHit[];
+  let poolWaitMs: number;
   try {
-    hits = await searchChunks(deps.pool, {
+    ({ hits, poolWaitMs } = await searchChunks(deps.pool, {
       embedding,
       topK: quality ? Math.min(40, req.topK * 2) : req.topK,
       documentIds: req.documentIds,
       efSearch: quality ? deps.efSearch * 2 : deps.efSearch,
       timeoutMs: Math.max(1, req.deadline - Date.now()),
       signal: req.signal,
-    });
+    }));
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     throw new UpstreamError('retrieval_failed', `retrieval failed: ${(err as Error).message}`, isRetryableDbError(err), { cause: err });
@@ -139,6 +141,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     usage: generation.usage,
     timings: {
       embeddingMs: ms(t1 - t0),
+      poolWaitMs: ms(poolWaitMs),
       retrievalMs: ms(t2 - t0),
       generationMs: ms(t3 - t2),
     },

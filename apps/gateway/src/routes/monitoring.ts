@@ -78,8 +78,14 @@ export function recommend(input: {
     return r;
   }
   const poolWaiting = workers.filter((w) => w.pool.waiting > 0);
-  if (poolWaiting.length > 0) {
-    r.push({ severity: 'warning', message: `Retrieval waits for database connections on ${poolWaiting.length} worker(s): raise PG_POOL_MAX (within max_connections) or add workers.` });
+  const pw = stages.pool_wait;
+  if (poolWaiting.length > 0 || (pw && pw.count > 0 && pw.p95 > 20)) {
+    r.push({
+      severity: 'warning',
+      message:
+        `Retrieval waits for database connections (${poolWaiting.length} worker(s) waiting now${pw ? `, p95 wait ${pw.p95} ms` : ''}): ` +
+        'raise PG_POOL_MAX (within max_connections) if PostgreSQL has idle CPU; if it is CPU-bound, more connections only move the wait into PostgreSQL, so add database capacity or lower WORKER_CONCURRENCY.',
+    });
   }
   const slots = workers.reduce((n, w) => n + w.concurrency, 0);
   const active = workers.reduce((n, w) => n + w.active, 0);

@@ -46,6 +46,15 @@ FROM (
 ) c JOIN documents d ON d.id = c.document_id
 ORDER BY c.distance`;
 
+export interface SearchResult {
+  hits: SearchHit[];
+  /**
+   * Time spent waiting for a pooled connection, ms. Reported apart from the query so that a pool sized too small
+   * (asks queueing for connections) is told from a database that is slow (the query itself).
+   */
+  poolWaitMs: number;
+}
+
 export class QueryAbortedError extends Error {
   constructor(reason: unknown) {
     super(`query aborted: ${reason instanceof Error ? reason.message : String(reason)}`);
@@ -58,9 +67,11 @@ export class QueryAbortedError extends Error {
  * statement timeout to this query (correct behind PgBouncer in transaction mode too). An abort of `signal`
  * destroys the connection, which ends the query at once on our side; the server ends it by the statement timeout.
  */
-export async function searchChunks(pool: pg.Pool, opts: SearchOptions): Promise<SearchHit[]> {
+export async function searchChunks(pool: pg.Pool, opts: SearchOptions): Promise<SearchResult> {
   opts.signal?.throwIfAborted();
+  const t0 = performance.now();
   const client = await pool.connect();
+  const poolWaitMs = performance.now() - t0;
   let destroyed = false;
   const onAbort = () => {
     destroyed = true;
@@ -85,7 +96,7 @@ export async function searchChunks(pool: pg.Pool, opts: SearchOptions): Promise<
         : [pgvector.toSql(opts.embedding), opts.topK],
     });
     await client.query('COMMIT');
-    return r.rows.map((row) => ({
+    const hits = r.rows.map((row) => ({
       chunkId: row.chunk_id,
       documentId: row.document_id,
       title: row.title,
@@ -93,6 +104,7 @@ export async function searchChunks(pool: pg.Pool, opts: SearchOptions): Promise<
       ordinal: row.ordinal,
       score: Number(row.score),
     }));
+    return { hits, poolWaitMs };
   } catch (err) {
     if (opts.signal?.aborted) throw new QueryAbortedError(opts.signal.reason);
     if (!destroyed) {

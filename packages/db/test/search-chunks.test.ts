@@ -1,0 +1,76 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createTestDatabase, type TestDatabase } from '@rag/testing';
+import { closePool, createPool, replaceDocument, searchChunks, type Pool } from '../src/index.ts';
+
+const DIM = 384;
+/** A unit vector along axis i (optionally blended with axis j), so the expected order is known exactly. */
+function axis(i: number, j?: number, w = 0.5): number[] {
+  const v = new Array<number>(DIM).fill(0);
+  if (j === undefined) v[i] = 1;
+  else {
+    v[i] = Math.sqrt(1 - w * w);
+    v[j] = w;
+  }
+  return v;
+}
+
+describe('searchChunks', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+
+  before(async () => {
+    db = await createTestDatabase({ embeddingDim: DIM });
+    pool = createPool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 5000, statementTimeoutMs: 10_000 });
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const doc = (id: string) => ({ id, title: `Title ${id}`, source: null, metadata: {}, contentHash: id });
+      await replaceDocument(client, doc('a.md'), [
+        { ordinal: 0, content: 'exactly on axis 0', metadata: {}, embedding: axis(0) },
+        { ordinal: 1, content: 'mostly axis 0', metadata: {}, embedding: axis(0, 1, 0.3) },
+      ]);
+      await replaceDocument(client, doc('b.md'), [
+        { ordinal: 0, content: 'half way', metadata: {}, embedding: axis(0, 1, 0.7) },
+        { ordinal: 1, content: 'axis 1 only', metadata: {}, embedding: axis(1) },
+      ]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+  });
+  after(async () => {
+    await closePool(pool);
+    await db.drop();
+  });
+
+  const search = (extra: Partial<Parameters<typeof searchChunks>[1]> = {}) =>
+    searchChunks(pool, { embedding: axis(0), topK: 3, efSearch: 40, timeoutMs: 5000, ...extra });
+
+  test('returns the nearest chunks first, with cosine similarity and titles', async () => {
+    const { hits } = await search();
+    assert.deepEqual(hits.map((h) => h.content), ['exactly on axis 0', 'mostly axis 0', 'half way']);
+    assert.ok(Math.abs(hits[0].score - 1) < 1e-6);
+    assert.ok(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
+    assert.equal(hits[2].title, 'Title b.md');
+  });
+
+  test('a document filter keeps only those documents', async () => {
+    const { hits } = await search({ documentIds: ['b.md'] });
+    assert.deepEqual(hits.map((h) => [h.documentId, h.ordinal]), [['b.md', 0], ['b.md', 1]]);
+  });
+
+  test('reports the wait for a pooled connection apart from the query', async () => {
+    const idle = await search();
+    assert.ok(idle.poolWaitMs < 50, `idle pool waited ${idle.poolWaitMs} ms`);
+    // The pool's only connection is busy for 150 ms: the search waits for it, and says so.
+    const held = await pool.connect();
+    const pending = search();
+    await sleep(150);
+    held.release();
+    const busy = await pending;
+    assert.ok(busy.poolWaitMs >= 120, `waited ${busy.poolWaitMs} ms`);
+    assert.equal(busy.hits[0].content, 'exactly on axis 0');
+  });
+});

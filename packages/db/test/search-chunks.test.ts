@@ -61,6 +61,18 @@ describe('searchChunks', () => {
     assert.deepEqual(hits.map((h) => [h.documentId, h.ordinal]), [['b.md', 0], ['b.md', 1]]);
   });
 
+  test('document ids are data, never SQL (they are spliced into the one-message search escaped)', async () => {
+    const hostile = ["a.md'); DROP TABLE chunks; --", "b.md\\'", 'a.md'];
+    const { hits } = await search({ documentIds: hostile });
+    assert.deepEqual(hits.map((h) => h.documentId), ['a.md', 'a.md']);
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM chunks')).rows[0].n, 4);
+  });
+
+  test('refuses values that could not be spliced safely', async () => {
+    await assert.rejects(search({ embedding: [Number.NaN, ...axis(0).slice(1)] }), /non-finite/);
+    await assert.rejects(search({ topK: 2.5 }), /topK must be a positive integer/);
+  });
+
   test('reports the wait for a pooled connection apart from the query', async () => {
     const idle = await search();
     assert.ok(idle.poolWaitMs < 50, `idle pool waited ${idle.poolWaitMs} ms`);

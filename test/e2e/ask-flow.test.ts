@@ -57,6 +57,11 @@ describe('asking a question end to end (gateway -> BullMQ -> worker -> pgvector 
     assert.equal(res.status, 200);
     assert.equal(res.json.status, 'completed');
     assert.equal(res.json.result.citations.length, 3);
+    // Answered from the completion event, without reading the job back: what a later read returns is the same ask.
+    const later = await api(stack.url, `/v1/ask/${res.json.id}`);
+    assert.deepEqual(later.json.result, res.json.result);
+    assert.equal(later.json.createdAt, res.json.createdAt);
+    assert.ok(Math.abs(Date.parse(later.json.finishedAt) - Date.parse(res.json.finishedAt)) < 1000, `${later.json.finishedAt} vs ${res.json.finishedAt}`);
   });
 
   test('the POST /ask and GET /ask/:id aliases serve the same API', async () => {

@@ -6,6 +6,7 @@ import {
   ASK_JOB,
   TERMINAL,
   askJobOptions,
+  completedView,
   jobToView,
   readAsk,
   type AskEvents,
@@ -15,6 +16,7 @@ import {
   type Redis,
   type RedisKeys,
   type Waiter,
+  type Completion,
 } from '@rag/queue';
 import type { AskRequest } from './ask-request.ts';
 import { ConflictError, NotFoundError, TooManyError } from './errors.ts';
@@ -154,8 +156,9 @@ export class AskService {
       }
       const queued: AskView = { id, status: 'queued', createdAt: new Date(now).toISOString() };
       if (!waiter) return { view: queued, served: 'queued' };
-      await this.waitFor(waiter, opts.waitMs!, opts.signal);
-      return { view: (await this.read(id)) ?? queued, served: 'queued', waited: true };
+      const done = await this.waitFor(waiter, opts.waitMs!, opts.signal);
+      const view = done ? completedView(id, queued.createdAt, done) : ((await this.read(id)) ?? queued);
+      return { view, served: 'queued', waited: true };
     } finally {
       waiter?.dispose();
     }
@@ -201,22 +204,22 @@ export class AskService {
     try {
       const first = await this.read(id);
       if (!first || TERMINAL.has(first.status)) return first;
-      await this.waitFor(waiter, waitMs, signal);
-      return (await this.read(id)) ?? first;
+      const done = await this.waitFor(waiter, waitMs, signal);
+      return done ? completedView(id, first.createdAt, done) : ((await this.read(id)) ?? first);
     } finally {
       waiter.dispose();
     }
   }
 
   /** Until the ask's terminal event, the end of the wait, or the client going away, whichever comes first. */
-  private async waitFor(waiter: Waiter, waitMs: number, signal?: AbortSignal): Promise<void> {
+  private async waitFor(waiter: Waiter, waitMs: number, signal?: AbortSignal): Promise<Completion | undefined> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      return await Promise.race([
         waiter.done,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, waitMs);
-          signal?.addEventListener('abort', () => resolve(), { once: true });
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), waitMs);
+          signal?.addEventListener('abort', () => resolve(undefined), { once: true });
         }),
       ]);
     } finally {

@@ -1,10 +1,20 @@
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ASK_QUEUE } from './ask-job.ts';
+import { ASK_QUEUE, type AskResult } from './ask-job.ts';
+
+/** A completed ask as its event tells it: enough to answer a waiting client without reading the job back. */
+export interface Completion {
+  result: AskResult;
+  /** Epoch ms the completion was recorded (the event's stream id). */
+  finishedAt: number;
+}
 
 export interface Waiter {
-  /** Resolves when the ask reaches a terminal state, or when the events listener closes. */
-  done: Promise<void>;
+  /**
+   * Resolves when the ask reaches a terminal state, or when the events listener closes: with its result when it
+   * completed, else with nothing (failed, cancelled, removed, closing: the caller reads the ask).
+   */
+  done: Promise<Completion | undefined>;
   dispose(): void;
 }
 
@@ -18,18 +28,24 @@ const RATE_WINDOW_MS = 10_000;
  */
 export class AskEvents {
   private readonly events: QueueEvents;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(c?: Completion) => void>>();
   private finishedAt: number[] = [];
   private closing?: Promise<void>;
 
   constructor(opts: { connection: Redis; prefix: string }) {
     this.events = new QueueEvents(ASK_QUEUE, { connection: opts.connection, prefix: opts.prefix, autorun: true });
-    const onFinished = ({ jobId }: { jobId: string }) => {
+    // BullMQ has already parsed the return value of every completed event (each gateway gets them all); handing it
+    // to the waiter saves reading the job back (a round trip and a second parse) on the Prefer: wait hot path.
+    this.events.on('completed', ({ jobId, returnvalue }, id) => {
+      this.finishedAt.push(Date.now());
+      const result = returnvalue as unknown as AskResult | null;
+      const at = Number(String(id).split('-')[0]);
+      this.wake(jobId, result && typeof result === 'object' ? { result, finishedAt: Number.isFinite(at) && at > 0 ? at : Date.now() } : undefined);
+    });
+    this.events.on('failed', ({ jobId }) => {
       this.finishedAt.push(Date.now());
       this.wake(jobId);
-    };
-    this.events.on('completed', onFinished);
-    this.events.on('failed', onFinished);
+    });
     this.events.on('removed', ({ jobId }) => this.wake(jobId));
     // Errors (e.g. Redis restarting) are retried by the connection; without a listener they would crash us.
     this.events.on('error', () => {});
@@ -41,8 +57,8 @@ export class AskEvents {
   }
 
   register(id: string): Waiter {
-    let wake!: () => void;
-    const done = new Promise<void>((resolve) => (wake = resolve));
+    let wake!: (c?: Completion) => void;
+    const done = new Promise<Completion | undefined>((resolve) => (wake = resolve));
     if (this.closing) wake();
     let set = this.waiters.get(id);
     if (!set) this.waiters.set(id, (set = new Set()));
@@ -57,11 +73,11 @@ export class AskEvents {
   }
 
   /** Wakes the waiters of one ask (also used by the gateway for asks that end without a job event). */
-  wake(id: string): void {
+  wake(id: string, completion?: Completion): void {
     const set = this.waiters.get(id);
     if (!set) return;
     this.waiters.delete(id);
-    for (const w of set) w();
+    for (const w of set) w(completion);
   }
 
   get waiting(): number {

@@ -2,6 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AskJobData, AskResult, AskView } from './ask-job.ts';
 import { parseFailure } from './ask-failure.ts';
+import type { Completion } from './ask-events.ts';
 import type { RedisKeys } from './keys.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -28,6 +29,11 @@ export function jobToView(job: Job<AskJobData, AskResult>): AskView {
   }
   const running = job.processedOn !== undefined && (job.attemptsStarted ?? 0) > (job.attemptsMade ?? 0);
   return { id: job.id!, status: running ? 'active' : 'queued', createdAt };
+}
+
+/** The view of an ask whose completion event was just received (the same as reading its job back then). */
+export function completedView(id: string, createdAt: string, c: Completion): AskView {
+  return { id, status: 'completed', createdAt, finishedAt: iso(c.finishedAt), result: c.result };
 }
 
 export const ASK_ID = /^[A-Za-z0-9_-]{1,64}$/;

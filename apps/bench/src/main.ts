@@ -13,7 +13,7 @@ import { scenarios } from './scenarios/index.ts';
  */
 const { values } = parseArgs({
   options: {
-    scenario: { type: 'string', default: 'offline,llm,baseline,scale,cache' },
+    scenario: { type: 'string', default: 'offline,llm,baseline,scale,cache,search' },
     seconds: { type: 'string', default: '20' },
     workers: { type: 'string' },
     concurrency: { type: 'string' },

@@ -30,17 +30,53 @@ interface Exact {
   d10: number;
 }
 
-/** The exact top 10 of each query (sequential scan): the ground truth recall is measured against. */
-async function exactTop10(pool: Pool, queries: number[][]): Promise<Exact[]> {
-  const out: Exact[] = [];
+/**
+ * The exact top 10 of each query (sequential scan): the ground truth recall is measured against. Also how flat the
+ * neighbourhoods are (mean similarity at ranks 1, 2, 5, 10, 11, 20: near-ties are what approximate search misses)
+ * and what exact search costs.
+ */
+async function exactTop10(pool: Pool, queries: number[][]): Promise<{ exact: Exact[]; profile: Record<string, number>; exactMs: { p50: number; p95: number } }> {
+  const exact: Exact[] = [];
+  const ranks = [1, 2, 5, 10, 11, 20];
+  const sums = ranks.map(() => 0);
+  const times: number[] = [];
   for (const q of queries) {
-    const { hits } = await searchChunks(pool, { embedding: q, topK: 10, efSearch: 10, timeoutMs: 60_000, exact: true });
-    out.push({ ids: new Set(hits.map((h) => h.chunkId)), d10: 1 - hits[hits.length - 1].score });
+    const t0 = performance.now();
+    const { hits } = await searchChunks(pool, { embedding: q, topK: 20, efSearch: 20, timeoutMs: 60_000, exact: true });
+    times.push(performance.now() - t0);
+    exact.push({ ids: new Set(hits.slice(0, 10).map((h) => h.chunkId)), d10: 1 - hits[9].score });
+    ranks.forEach((r, i) => (sums[i] += hits[r - 1].score));
   }
-  return out;
+  const profile = Object.fromEntries(ranks.map((r, i) => [`rank${r}`, Math.round((sums[i] / queries.length) * 1000) / 1000]));
+  return { exact, profile, exactMs: { p50: Math.round(percentile(times, 0.5)), p95: Math.round(percentile(times, 0.95)) } };
 }
 
-/** Recall@10 against the exact top 10, and single-client latency, of one way of searching, per ef_search. */
+/** Mean cosine similarity of random pairs of chunks: the background the neighbours stand out from. */
+async function randomPairSimilarity(pool: Pool): Promise<number> {
+  const r = await pool.query<{ s: number }>(
+    `WITH a AS (SELECT embedding, row_number() OVER () AS n FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (11) LIMIT 400),
+          b AS (SELECT embedding, row_number() OVER () AS n FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (13) LIMIT 400)
+     SELECT avg(1 - (a.embedding <=> b.embedding))::float8 AS s FROM a JOIN b USING (n)`,
+  );
+  return Math.round(Number(r.rows[0].s) * 1000) / 1000;
+}
+
+/** The same queries through an IVFFlat index (built here, after the HNSW index is dropped), per probes. */
+const searchIvf = (pool: Pool) => async (q: number[], probes: number) => {
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN; SET LOCAL ivfflat.probes = ${probes}`);
+    const r = await client.query<{ id: string; distance: number }>('SELECT id::text, embedding <=> $1::vector AS distance FROM chunks ORDER BY embedding <=> $1::vector LIMIT 10', [
+      `[${q.join(',')}]`,
+    ]);
+    await client.query('COMMIT');
+    return r.rows.map((row) => ({ id: row.id, distance: Number(row.distance) }));
+  } finally {
+    client.release();
+  }
+};
+
+/** Recall@10 against the exact top 10, and single-client latency, of one way of searching, per ef_search (or probes). */
 async function measure(
   index: string,
   queries: number[][],
@@ -120,13 +156,25 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
     const pool = createPool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 5000, statementTimeoutMs: 120_000 });
     let recall: RecallRow[] = [];
     let halfvec: RecallRow[] = [];
+    let ivf: RecallRow[] = [];
+    let flatness: Record<string, unknown> = {};
+    let queries: number[][] = [];
+    let exact: Exact[] = [];
     try {
       const embedder = new HashEmbeddings(DIM);
       // Queries that have answers in this corpus: a sentence taken from each of 200 random chunks.
       const sampled = await pool.query<{ content: string }>('SELECT content FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT 200');
       const texts = sampled.rows.map((r) => r.content.split(/[.!?]/)[0]);
-      const queries = await embedder.embedDocuments(texts);
-      const exact = await exactTop10(pool, queries);
+      queries = await embedder.embedDocuments(texts);
+      const truth = await exactTop10(pool, queries);
+      exact = truth.exact;
+      const { profile, exactMs } = truth;
+      const background = await randomPairSimilarity(pool);
+      notes.push(
+        `Neighbourhoods: mean similarity of the exact neighbours at ${Object.entries(profile).map(([k, v]) => `${k.replace('rank', 'rank ')} ${v}`).join(', ')}; ` +
+          `random pairs of chunks ${background}. Exact search (sequential scan) p50 ${exactMs.p50} ms, p95 ${exactMs.p95} ms.`,
+      );
+      flatness = { profile, background, exactMs };
       recall = await measure('hnsw vector(384) m=16 ef_construction=64', queries, exact, [16, 32, 64, 100, 200], searchVector(pool));
       const th = performance.now();
       await pool.query(`SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_halfvec ON chunks USING hnsw ((embedding::halfvec(${DIM})) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`);
@@ -166,6 +214,16 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
         await stack.close();
       }
     }
+    // Last, as it replaces the HNSW index: IVFFlat on the same corpus and queries (is another index type the way out?).
+    ctx.log('IVFFlat comparison');
+    const ivfPool = createPool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 5000, statementTimeoutMs: 120_000 });
+    try {
+      const lists = Math.round(Math.sqrt(chunks));
+      await ivfPool.query(`DROP INDEX chunks_embedding_hnsw; SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_ivf ON chunks USING ivfflat (embedding vector_cosine_ops) WITH (lists = ${lists})`);
+      ivf = await measure(`ivfflat lists=${lists}`, queries, exact, [8, 16, 32, 64], searchIvf(ivfPool));
+    } finally {
+      await closePool(ivfPool);
+    }
     return {
       scenario: 'large',
       description: `${chunks} chunks (synthetic corpus, ${docs} files), hash embeddings ${DIM}-d`,
@@ -174,11 +232,11 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
         ...notes,
         ...[...recall, ...halfvec].map(
           (x) =>
-            `${x.index}, ef_search ${x.efSearch}: recall@10 ${x.recallAt10.toFixed(3)} (within 1% of the 10th exact distance: ${x.within1pct.toFixed(3)}), ` +
+            `${x.index}, ${x.index.startsWith('ivfflat') ? 'probes' : 'ef_search'} ${x.efSearch}: recall@10 ${x.recallAt10.toFixed(3)} (within 1% of the 10th exact distance: ${x.within1pct.toFixed(3)}), ` +
             `single-client p50 ${x.p50Ms.toFixed(2)} ms, p95 ${x.p95Ms.toFixed(2)} ms`,
         ),
       ],
-      extra: { chunks, ingestSeconds: seconds, indexSeconds, recall, halfvec },
+      extra: { chunks, ingestSeconds: seconds, indexSeconds, recall, halfvec, ivf, flatness },
     };
   } finally {
     await db.drop();

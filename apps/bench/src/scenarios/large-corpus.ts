@@ -230,7 +230,7 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
       runs,
       notes: [
         ...notes,
-        ...[...recall, ...halfvec].map(
+        ...[...recall, ...halfvec, ...ivf].map(
           (x) =>
             `${x.index}, ${x.index.startsWith('ivfflat') ? 'probes' : 'ef_search'} ${x.efSearch}: recall@10 ${x.recallAt10.toFixed(3)} (within 1% of the 10th exact distance: ${x.within1pct.toFixed(3)}), ` +
             `single-client p50 ${x.p50Ms.toFixed(2)} ms, p95 ${x.p95Ms.toFixed(2)} ms`,

@@ -61,21 +61,6 @@ async function randomPairSimilarity(pool: Pool): Promise<number> {
   return Math.round(Number(r.rows[0].s) * 1000) / 1000;
 }
 
-/** The same queries through an IVFFlat index (built here, after the HNSW index is dropped), per probes. */
-const searchIvf = (pool: Pool) => async (q: number[], probes: number) => {
-  const client = await pool.connect();
-  try {
-    await client.query(`BEGIN; SET LOCAL ivfflat.probes = ${probes}`);
-    const r = await client.query<{ id: string; distance: number }>('SELECT id::text, embedding <=> $1::vector AS distance FROM chunks ORDER BY embedding <=> $1::vector LIMIT 10', [
-      `[${q.join(',')}]`,
-    ]);
-    await client.query('COMMIT');
-    return r.rows.map((row) => ({ id: row.id, distance: Number(row.distance) }));
-  } finally {
-    client.release();
-  }
-};
-
 /** Recall@10 against the exact top 10, and single-client latency, of one way of searching, per ef_search (or probes). */
 async function measure(
   index: string,
@@ -106,21 +91,29 @@ async function measure(
 const searchVector = (pool: Pool) => async (q: number[], ef: number) =>
   (await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 })).hits.map((h) => ({ id: h.chunkId, distance: 1 - h.score }));
 
-/** The same through a halfvec expression index (half the index size): is the precision loss worth it? */
-const searchHalfvec = (pool: Pool) => async (q: number[], ef: number) => {
+/**
+ * A top-10 search outside the production query: one `SET LOCAL <setting> = <value>` (ef_search, probes) and an
+ * ORDER BY of its own, returning exact distances so recall and near-ties are measured the same way for every index.
+ */
+const searchWith = (pool: Pool, setting: string, orderBy: string) => async (q: number[], value: number) => {
   const client = await pool.connect();
   try {
-    await client.query(`BEGIN; SET LOCAL hnsw.ef_search = ${ef}`);
-    const r = await client.query<{ id: string; distance: number }>(
-      `SELECT id::text, embedding <=> $1::vector AS distance FROM chunks ORDER BY embedding::halfvec(${DIM}) <=> $1::halfvec(${DIM}) LIMIT 10`,
-      [`[${q.join(',')}]`],
-    );
+    await client.query(`BEGIN; SET LOCAL ${setting} = ${value}`);
+    const r = await client.query<{ id: string; distance: number }>(`SELECT id::text, embedding <=> $1::vector AS distance FROM chunks ORDER BY ${orderBy} LIMIT 10`, [
+      `[${q.join(',')}]`,
+    ]);
     await client.query('COMMIT');
     return r.rows.map((row) => ({ id: row.id, distance: Number(row.distance) }));
   } finally {
     client.release();
   }
 };
+
+/** Through a halfvec expression index (half the index size): is the precision loss worth it? */
+const searchHalfvec = (pool: Pool) => searchWith(pool, 'hnsw.ef_search', `embedding::halfvec(${DIM}) <=> $1::halfvec(${DIM})`);
+
+/** Through an IVFFlat index (built at the end, after the HNSW index is dropped), per probes. */
+const searchIvf = (pool: Pool) => searchWith(pool, 'ivfflat.probes', 'embedding <=> $1::vector');
 
 /**
  * 100,000+ chunks from the synthetic generator, ingested through the real CLI (bulk mode: index built once at the

@@ -61,4 +61,23 @@ describe('DELETE /v1/ask/:id', () => {
     assert.equal(del.status, 409);
     assert.equal(del.json.error.code, 'already_finished');
   });
+
+  test('a client that leaves a long-poll frees its waiter at once; the ask runs on and can still be read', async () => {
+    const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'bảo lãnh tiền tạm ứng' } });
+    assert.equal(sub.status, 202);
+    const leave = new AbortController();
+    const poll = fetch(`${stack.url}/v1/ask/${sub.json.id}?wait=10`, { signal: leave.signal }).catch((err: Error) => err);
+    const t0 = Date.now();
+    while (stack.gateway.events.waiting === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(stack.gateway.events.waiting, 1, 'the long-poll is waiting');
+    leave.abort();
+    assert.equal(((await poll) as Error).name, 'AbortError');
+    const t1 = Date.now();
+    while (stack.gateway.events.waiting > 0 && Date.now() - t1 < 1000) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(stack.gateway.events.waiting, 0, 'the waiter went with its client');
+    const done = await api(stack.url, `/v1/ask/${sub.json.id}?wait=10`);
+    assert.equal(done.json.status, 'completed');
+    // A long-poll answered normally leaves no waiter behind either.
+    assert.equal(stack.gateway.events.waiting, 0);
+  });
 });

@@ -21,7 +21,11 @@ function sendView(res: Response, view: AskView, acceptedStatus: 200 | 202): void
 /** Aborts when the client goes away, so a long-poll does not outlive its request. */
 function requestSignal(res: Response): AbortSignal {
   const ac = new AbortController();
-  res.on('close', () => ac.abort());
+  // Only when the client left before the response was sent: aborting after every response would build a
+  // DOMException (with its stack) per request for nothing.
+  res.on('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
   return ac.signal;
 }
 

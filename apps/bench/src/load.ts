@@ -10,6 +10,8 @@ export interface Sample {
   retrievalMs?: number;
   poolWaitMs?: number;
   generationMs?: number;
+  /** Submission to the end of the ask as the worker saw it (result.timings.totalMs). */
+  workerTotalMs?: number;
   cached?: boolean;
   /** Completed within its deadline. */
   ok: boolean;
@@ -56,6 +58,7 @@ export async function askOnce(agent: Agent, base: string, body: object, style: S
       retrievalMs: t?.retrievalMs,
       poolWaitMs: t?.poolWaitMs,
       generationMs: t?.generationMs,
+      workerTotalMs: t?.totalMs,
       cached: json?.result?.cached,
       ok: status === 200 && (style === 'sync' ? Boolean(json?.answer ?? json?.result) : json?.status === 'completed'),
     };
@@ -111,6 +114,13 @@ export interface Summary {
   retrievalMs: { p50: number; p95: number; p99: number };
   /** The part of retrievalMs spent waiting for a pooled connection: how far the pool is from its load. */
   poolWaitMs: { p50: number; p95: number; p99: number };
+  /** The LLM call (or the offline generator), per ask. */
+  generationMs: { p50: number; p95: number; p99: number };
+  /**
+   * End to end minus the worker's own total: the gateway accepting the ask, the completion event reaching it, and
+   * the answer reaching the client (what the worker's timings cannot see).
+   */
+  deliveryMs: { p50: number; p95: number; p99: number };
   errors: Record<string, number>;
   cacheHitRate: number;
 }
@@ -123,6 +133,9 @@ export function summarize(r: LoadResult): Summary {
   const q = ok.map((s) => s.queuedMs ?? 0);
   const ret = ok.filter((s) => !s.cached).map((s) => s.retrievalMs ?? 0);
   const pw = ok.filter((s) => !s.cached).map((s) => s.poolWaitMs ?? 0);
+  const gen = ok.filter((s) => !s.cached).map((s) => s.generationMs ?? 0);
+  const delivery = ok.filter((s) => !s.cached && s.workerTotalMs !== undefined).map((s) => Math.max(0, s.e2eMs - s.workerTotalMs!));
+  const pcts = (xs: number[]) => ({ p50: r1(percentile(xs, 0.5)), p95: r1(percentile(xs, 0.95)), p99: r1(percentile(xs, 0.99)) });
   const errors: Record<string, number> = {};
   for (const s of r.samples) if (!s.ok) errors[s.code ?? `http_${s.status}`] = (errors[s.code ?? `http_${s.status}`] ?? 0) + 1;
   return {
@@ -133,7 +146,9 @@ export function summarize(r: LoadResult): Summary {
     e2eMs: { p50: r1(percentile(e2e, 0.5)), p95: r1(percentile(e2e, 0.95)), p99: r1(percentile(e2e, 0.99)), max: r1(Math.max(0, ...e2e)) },
     queueWaitMs: { p50: r1(percentile(q, 0.5)), p95: r1(percentile(q, 0.95)), p99: r1(percentile(q, 0.99)) },
     retrievalMs: { p50: r1(percentile(ret, 0.5)), p95: r1(percentile(ret, 0.95)), p99: r1(percentile(ret, 0.99)) },
-    poolWaitMs: { p50: r1(percentile(pw, 0.5)), p95: r1(percentile(pw, 0.95)), p99: r1(percentile(pw, 0.99)) },
+    poolWaitMs: pcts(pw),
+    generationMs: pcts(gen),
+    deliveryMs: pcts(delivery),
     errors,
     cacheHitRate: ok.length ? r1((ok.filter((s) => s.cached).length / ok.length) * 100) / 100 : 0,
   };

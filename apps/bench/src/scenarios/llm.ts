@@ -31,6 +31,9 @@ export async function llm(ctx: ScenarioContext): Promise<ScenarioResult> {
       const name = jitterMs ? `200 users, 1 s ± ${jitterMs} ms LLM` : '200 users, 1 s LLM';
       runs.push({ name, users: 200, workers: stack.procs.length - 2, summary, usage: await stack.usage() });
       notes.push(`${name}: queueing overhead at p95 ${Math.round(summary.e2eMs.p95 - 1000 - jitterMs * 0.9)} ms above the answer time's own p95 (${1000 + jitterMs * 0.9} ms).`);
+      const stage = (k: 'p50' | 'p95') =>
+        `queue wait ${summary.queueWaitMs[k]}, retrieval ${summary.retrievalMs[k]} (pool wait ${summary.poolWaitMs[k]}), generation ${summary.generationMs[k]}, delivery ${summary.deliveryMs[k]}`;
+      notes.push(`${name}: where an ask's time goes, ms: p50 ${stage('p50')}; p95 ${stage('p95')} (delivery: gateway intake, completion event and response).`);
     } finally {
       await agent.close();
       await stack.close();

@@ -18,6 +18,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     concurrency: { type: 'string' },
     docs: { type: 'string' },
+    vectors: { type: 'string' },
     pool: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },
     list: { type: 'boolean', default: false },
@@ -46,7 +47,7 @@ await fs.mkdir(values.out!, { recursive: true });
 const results: ScenarioResult[] = [];
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 for (const name of names) {
-  const ctx: ScenarioContext = { seconds, args: { workers: values.workers, concurrency: values.concurrency, docs: values.docs, pool: values.pool }, log: (m) => console.log(`[${name}] ${m}`) };
+  const ctx: ScenarioContext = { seconds, args: { workers: values.workers, concurrency: values.concurrency, docs: values.docs, pool: values.pool, vectors: values.vectors }, log: (m) => console.log(`[${name}] ${m}`) };
   console.log(`[${name}] running (${scenarios[name].about})`);
   const t0 = performance.now();
   const result = await scenarios[name].run(ctx);

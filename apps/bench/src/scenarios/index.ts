@@ -6,6 +6,7 @@ import { llm } from './llm.ts';
 import { offline } from './offline.ts';
 import { scale } from './scale.ts';
 import { search } from './search.ts';
+import { structuredVectors } from './structured-vectors.ts';
 
 export const scenarios: Record<string, { about: string; run: (ctx: ScenarioContext) => Promise<ScenarioResult> }> = {
   offline: { about: 'offline defaults, 50 closed-loop users, unique questions', run: offline },
@@ -13,6 +14,7 @@ export const scenarios: Record<string, { about: string; run: (ctx: ScenarioConte
   baseline: { about: 'synchronous baseline vs queued at 0.5x and 2x the LLM capacity', run: baseline },
   scale: { about: '1, 2 and 4 worker processes on 500 ms LLM-bound asks', run: scale },
   large: { about: '100,000+ chunks: ingestion rate, recall@10 vs ef_search, halfvec, retrieval under 50 users', run: largeCorpus },
+  structured: { about: '100,000 vectors shaped like real text embeddings: recall@10 vs ef_search, latency under 50 concurrent searches', run: structuredVectors },
   search: { about: 'searchChunks alone: searches/s and client CPU per search (the retrieval round trip)', run: search },
   cache: { about: 'repeated question and Zipf mix, cache on vs off', run: cache },
 };

@@ -12,26 +12,32 @@ export interface SearchLoadInput {
   queries: number[][];
   exactIds: string[][];
   efSearch: number;
-  seconds: number;
-  rate?: number;
-  callers?: number;
 }
+
+/** One phase, posted to the thread; it answers with the phase's figures. `null` ends the thread. */
+export type SearchPhase = { seconds: number; rate?: number; callers?: number } | null;
 
 /**
  * Searches for `seconds`: paced at `rate` per second (at most 50 in flight), or by `callers` without think time.
  * A search is timed from asking the pool, so waiting for a connection counts.
  */
-async function searchLoad(input: SearchLoadInput) {
-  const { queries, efSearch, seconds } = input;
-  const opts = { rate: input.rate, callers: input.callers };
-  const exact = input.exactIds.map((ids) => ({ ids: new Set(ids) }));
-  const pool = createPool({ connectionString: input.databaseUrl, max: 4, connectionTimeoutMillis: 10_000, statementTimeoutMs: 10_000, applicationName: 'rag-bench-structured-load' });
-  // Open the four connections, then find their server processes: their CPU is the database's share.
-  const held = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
-  held.forEach((c) => c.release());
-  const backends = (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'rag-bench-structured-load' AND datname = current_database()`)).rows.map((r) => r.pid);
-  const serverCpu = async () => (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);
-  try {
+/**
+ * The thread's one pool of 4, kept across phases: new server processes first fault in every shared-buffer page
+ * they touch, which a long-lived worker pool pays once, so a fresh pool per phase would measure that instead.
+ */
+const input = workerData as SearchLoadInput;
+const exact = input.exactIds.map((ids) => ({ ids: new Set(ids) }));
+const pool = createPool({ connectionString: input.databaseUrl, max: 4, connectionTimeoutMillis: 10_000, statementTimeoutMs: 10_000, applicationName: 'rag-bench-structured-load' });
+// Open the four connections, then find their server processes: their CPU is the database's share.
+const held = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+held.forEach((c) => c.release());
+const backends = (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'rag-bench-structured-load' AND datname = current_database()`)).rows.map((r) => r.pid);
+const serverCpu = async () => (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);
+
+async function searchLoad(phase: NonNullable<SearchPhase>) {
+  const { queries, efSearch } = input;
+  const { seconds } = phase;
+  const opts = { rate: phase.rate, callers: phase.callers };
   const times: number[] = [];
   const waits: number[] = [];
   let found = 0;
@@ -75,10 +81,14 @@ async function searchLoad(input: SearchLoadInput) {
     poolWaitP95Ms: Math.round(percentile(waits, 0.95) * 10) / 10,
     postgresCpuPercent: Math.round((((await serverCpu()) - cpu0) / wall) * 100),
   };
-  } finally {
-    await closePool(pool);
-  }
 }
 
-if (parentPort) parentPort.postMessage(await searchLoad(workerData as SearchLoadInput));
+parentPort!.on('message', async (phase: SearchPhase) => {
+  if (phase === null) {
+    await closePool(pool);
+    parentPort!.close();
+    return;
+  }
+  parentPort!.postMessage(await searchLoad(phase));
+});
 

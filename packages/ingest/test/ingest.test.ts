@@ -128,6 +128,10 @@ describe('ingestion', () => {
       assert.equal(typeof s.indexSeconds, 'number');
       const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw'`);
       assert.match(idx.rows[0].indexdef, /hnsw/);
+      // The bulk load is settled before it serves: vacuumed and analysed.
+      const stats = await pool.query(`SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'chunks'`);
+      assert.ok(stats.rows[0].last_vacuum, 'chunks vacuumed after the bulk load');
+      assert.ok(stats.rows[0].last_analyze, 'chunks analysed after the bulk load');
     } finally {
       await fs.rm(bulkDir, { recursive: true, force: true });
     }

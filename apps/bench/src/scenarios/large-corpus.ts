@@ -35,7 +35,7 @@ interface Exact {
  * neighbourhoods are (mean similarity at ranks 1, 2, 5, 10, 11, 20: near-ties are what approximate search misses)
  * and what exact search costs.
  */
-async function exactTop10(pool: Pool, queries: number[][]): Promise<{ exact: Exact[]; profile: Record<string, number>; exactMs: { p50: number; p95: number } }> {
+export async function exactTop10(pool: Pool, queries: number[][]): Promise<{ exact: Exact[]; profile: Record<string, number>; exactMs: { p50: number; p95: number } }> {
   const exact: Exact[] = [];
   const ranks = [1, 2, 5, 10, 11, 20];
   const sums = ranks.map(() => 0);
@@ -52,7 +52,7 @@ async function exactTop10(pool: Pool, queries: number[][]): Promise<{ exact: Exa
 }
 
 /** Mean cosine similarity of random pairs of chunks: the background the neighbours stand out from. */
-async function randomPairSimilarity(pool: Pool): Promise<number> {
+export async function randomPairSimilarity(pool: Pool): Promise<number> {
   const r = await pool.query<{ s: number }>(
     `WITH a AS (SELECT embedding, row_number() OVER () AS n FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (11) LIMIT 400),
           b AS (SELECT embedding, row_number() OVER () AS n FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (13) LIMIT 400)
@@ -62,7 +62,7 @@ async function randomPairSimilarity(pool: Pool): Promise<number> {
 }
 
 /** Recall@10 against the exact top 10, and single-client latency, of one way of searching, per ef_search (or probes). */
-async function measure(
+export async function measure(
   index: string,
   queries: number[][],
   exact: Exact[],
@@ -88,7 +88,7 @@ async function measure(
 }
 
 /** The production query (vector column, HNSW index) at a given ef_search. */
-const searchVector = (pool: Pool) => async (q: number[], ef: number) =>
+export const searchVector = (pool: Pool) => async (q: number[], ef: number) =>
   (await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 })).hits.map((h) => ({ id: h.chunkId, distance: 1 - h.score }));
 
 /**

@@ -1,11 +1,12 @@
-import { closePool, createPool, searchChunks, type Pool } from '@rag/db';
+import { closePool, createPool, type Pool } from '@rag/db';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SearchLoadInput, SearchPhase } from './structured-search-thread.ts';
 import { createTestDatabase, mulberry32, ROOT } from '@rag/testing';
 import { startBenchStack } from '../bench-stack.ts';
-import { closedLoop, createAgent, percentile, summarize } from '../load.ts';
+import { closedLoop, createAgent, summarize } from '../load.ts';
 import { loadQuestions, uniqueAsk } from '../questions.ts';
+import { exactTop10, measure, randomPairSimilarity, searchVector } from './large-corpus.ts';
 import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 
 const DIM = 384;
@@ -126,38 +127,15 @@ export async function structuredVectors(ctx: ScenarioContext): Promise<ScenarioR
 
     // Queries: fresh samples of the same distribution (questions near some topic), not rows of the table.
     const queries = Array.from({ length: 200 }, sample);
-    const exact: { ids: Set<string>; d10: number }[] = [];
-    const ranks = [1, 2, 5, 10, 11, 20];
-    const sums = ranks.map(() => 0);
-    for (const q of queries) {
-      const { hits } = await searchChunks(pool, { embedding: q, topK: 20, efSearch: 20, timeoutMs: 60_000, exact: true });
-      exact.push({ ids: new Set(hits.slice(0, 10).map((h) => h.chunkId)), d10: 1 - hits[9].score });
-      ranks.forEach((r, i) => (sums[i] += hits[r - 1].score));
-    }
-    const bg = await pool.query<{ s: number }>(
-      `WITH a AS (SELECT embedding, row_number() OVER () AS n FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (11) LIMIT 400),
-            b AS (SELECT embedding, row_number() OVER () AS n FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (13) LIMIT 400)
-       SELECT avg(1 - (a.embedding <=> b.embedding))::float8 AS s FROM a JOIN b USING (n)`,
-    );
-    const profile = Object.fromEntries(ranks.map((r, i) => [`rank${r}`, Math.round((sums[i] / queries.length) * 1000) / 1000]));
-    const background = Math.round(Number(bg.rows[0].s) * 1000) / 1000;
+    const { exact, profile } = await exactTop10(pool, queries);
+    const background = await randomPairSimilarity(pool);
     notes.push(
       `Neighbourhoods: mean similarity at ${Object.entries(profile).map(([k, v]) => `${k.replace('rank', 'rank ')} ${v}`).join(', ')}; random pairs ${background}.`,
     );
 
-    const recall: { efSearch: number; recallAt10: number; p50Ms: number; p95Ms: number }[] = [];
-    for (const ef of [10, 20, 40, 64, 100]) {
-      let found = 0;
-      const times: number[] = [];
-      for (const [i, q] of queries.entries()) {
-        const s = performance.now();
-        const { hits } = await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 });
-        times.push(performance.now() - s);
-        found += hits.filter((h) => exact[i].ids.has(h.chunkId)).length;
-      }
-      const row = { efSearch: ef, recallAt10: found / (queries.length * 10), p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) };
-      recall.push(row);
-      notes.push(`ef_search ${ef}: recall@10 ${row.recallAt10.toFixed(3)}, single-client p50 ${row.p50Ms.toFixed(2)} ms, p95 ${row.p95Ms.toFixed(2)} ms`);
+    const recall = await measure('hnsw vector(384) m=16 ef_construction=64', queries, exact, [10, 20, 40, 64, 100], searchVector(pool));
+    for (const row of recall) {
+      notes.push(`ef_search ${row.efSearch}: recall@10 ${row.recallAt10.toFixed(3)}, single-client p50 ${row.p50Ms.toFixed(2)} ms, p95 ${row.p95Ms.toFixed(2)} ms`);
     }
 
     // Under load, at the lowest ef_search that reaches 0.95, through the pool of 4.

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { closePool, createPool, searchChunks } from '@rag/db';
 import { HashEmbeddings } from '@rag/rag';
-import { createTestDatabase, ingestInto, processUsage, ROOT } from '@rag/testing';
+import { createTestDatabase, ingestInto, ROOT } from '@rag/testing';
 import { percentile } from '../load.ts';
+import { poolServerCpu } from '../pg-cpu.ts';
 import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 
 /**
@@ -17,11 +18,7 @@ export async function search(ctx: ScenarioContext): Promise<ScenarioResult> {
     await ingestInto(db.url, [path.join(ROOT, 'data/sample')]);
     const embedder = new HashEmbeddings(384);
     const queries = await embedder.embedDocuments(Array.from({ length: 200 }, (_, i) => `câu hỏi ${i} về bảo đảm dự thầu và hợp đồng`));
-    // Open all four connections, then find their server processes: their CPU is the database's share of a search.
-    const held = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
-    held.forEach((c) => c.release());
-    const backends = (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'rag-bench-search' AND datname = current_database()`)).rows.map((r) => r.pid);
-    const serverCpu = async () => (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);
+    const serverCpu = await poolServerCpu(pool, 'rag-bench-search', 4);
     const notes: string[] = [];
     const rounds: Record<string, number>[] = [];
     for (let round = 1; round <= 3; round++) {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closePool, createPool, searchChunks } from '@rag/db';
-import { processUsage } from '@rag/testing';
 import { percentile } from '../load.ts';
+import { poolServerCpu } from '../pg-cpu.ts';
 
 /**
  * One search load of the structured-vectors scenario, in a thread of its own: its event loop is not the one
@@ -18,26 +18,22 @@ export interface SearchLoadInput {
 export type SearchPhase = { seconds: number; rate?: number; callers?: number } | null;
 
 /**
- * Searches for `seconds`: paced at `rate` per second (at most 50 in flight), or by `callers` without think time.
- * A search is timed from asking the pool, so waiting for a connection counts.
- */
-/**
  * The thread's one pool of 4, kept across phases: new server processes first fault in every shared-buffer page
  * they touch, which a long-lived worker pool pays once, so a fresh pool per phase would measure that instead.
  */
 const input = workerData as SearchLoadInput;
 const exact = input.exactIds.map((ids) => ({ ids: new Set(ids) }));
 const pool = createPool({ connectionString: input.databaseUrl, max: 4, connectionTimeoutMillis: 10_000, statementTimeoutMs: 10_000, applicationName: 'rag-bench-structured-load' });
-// Open the four connections, then find their server processes: their CPU is the database's share.
-const held = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
-held.forEach((c) => c.release());
-const backends = (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'rag-bench-structured-load' AND datname = current_database()`)).rows.map((r) => r.pid);
-const serverCpu = async () => (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);
+const serverCpu = await poolServerCpu(pool, 'rag-bench-structured-load', 4);
 
-async function searchLoad(phase: NonNullable<SearchPhase>) {
+export type SearchLoadResult = Awaited<ReturnType<typeof searchLoad>>;
+
+/**
+ * Searches for `seconds`: paced at `rate` per second (at most 50 in flight), or by `callers` without think time.
+ * A search is timed from asking the pool, so waiting for a connection counts.
+ */
+async function searchLoad({ seconds, rate, callers }: NonNullable<SearchPhase>) {
   const { queries, efSearch } = input;
-  const { seconds } = phase;
-  const opts = { rate: phase.rate, callers: phase.callers };
   const times: number[] = [];
   const waits: number[] = [];
   let found = 0;
@@ -53,10 +49,10 @@ async function searchLoad(phase: NonNullable<SearchPhase>) {
   const cpu0 = await serverCpu();
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  if (opts.rate) {
+  if (rate) {
     const inflight = new Set<Promise<void>>();
     for (let n = 0; ; n++) {
-      const at = t0 + (n * 1000) / opts.rate;
+      const at = t0 + (n * 1000) / rate;
       if (at >= end) break;
       const delay = at - performance.now();
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -67,7 +63,7 @@ async function searchLoad(phase: NonNullable<SearchPhase>) {
     await Promise.all(inflight);
   } else {
     await Promise.all(
-      Array.from({ length: opts.callers ?? 50 }, async () => {
+      Array.from({ length: callers ?? 50 }, async () => {
         while (performance.now() < end) await one();
       }),
     );

@@ -1,13 +1,13 @@
-import { closePool, createPool, type Pool } from '@rag/db';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SearchLoadInput, SearchPhase } from './structured-search-thread.ts';
+import { closePool, createPool, type Pool } from '@rag/db';
 import { createTestDatabase, mulberry32, ROOT } from '@rag/testing';
 import { startBenchStack } from '../bench-stack.ts';
 import { closedLoop, createAgent, summarize } from '../load.ts';
 import { loadQuestions, uniqueAsk } from '../questions.ts';
-import { exactTop10, measure, randomPairSimilarity, searchVector } from './large-corpus.ts';
 import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
+import { exactTop10, measure, randomPairSimilarity, searchVector } from './large-corpus.ts';
+import type { SearchLoadInput, SearchLoadResult, SearchPhase } from './structured-search-thread.ts';
 
 const DIM = 384;
 const TOPICS = 1000;
@@ -60,8 +60,6 @@ async function load(pool: Pool, n: number, sample: () => number[]): Promise<void
     );
   }
 }
-
-type SearchLoadResult = { searchesPerSecond: number; recallAt10: number; p50Ms: number; p95Ms: number; poolWaitP95Ms: number; postgresCpuPercent: number };
 
 /** The search-load thread: `run` posts one phase and resolves with its figures; `close` ends the thread. */
 function searchThread(input: SearchLoadInput) {

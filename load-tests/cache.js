@@ -1,7 +1,12 @@
 // Cache: a small set of repeated questions (with case/spacing variants). Most answers should come from the cache.
 import { ask, cached } from './lib/rag.js';
 
-const SET = ['Bảo đảm dự thầu là gì?', 'Chỉ định thầu được áp dụng khi nào?', 'What is a contract performance security?', 'Đấu thầu qua mạng'];
+const SET = [
+  'Bảo đảm dự thầu là gì?',
+  'Chỉ định thầu được áp dụng khi nào?',
+  'What is a contract performance security?',
+  'Đấu thầu qua mạng',
+];
 
 export const options = {
   vus: Number(__ENV.VUS || 20),

@@ -11,8 +11,10 @@ const stages = [
   { duration: '15s', target: 0 },
 ];
 const scenarios = {};
-if (variant === 'poll' || variant === 'both') scenarios.submit_then_poll = { executor: 'ramping-vus', stages, exec: 'pollUser' };
-if (variant === 'longpoll' || variant === 'both') scenarios.submit_then_long_poll = { executor: 'ramping-vus', stages, exec: 'longPollUser' };
+if (variant === 'poll' || variant === 'both')
+  scenarios.submit_then_poll = { executor: 'ramping-vus', stages, exec: 'pollUser' };
+if (variant === 'longpoll' || variant === 'both')
+  scenarios.submit_then_long_poll = { executor: 'ramping-vus', stages, exec: 'longPollUser' };
 
 export const options = { scenarios, thresholds: thresholds(Number(__ENV.P95_MS || 2000)) };
 

@@ -12,7 +12,12 @@ import { parseArgs } from 'node:util';
 import { mulberry32 } from '@rag/testing';
 
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, docs: { type: 'string', default: '1000' }, paragraphs: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' } },
+  options: {
+    out: { type: 'string' },
+    docs: { type: 'string', default: '1000' },
+    paragraphs: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '1' },
+  },
 });
 if (!values.out) {
   console.error('usage: gen-corpus --out <dir> --docs <N> --paragraphs <P> [--seed S]');
@@ -43,13 +48,72 @@ const phrases = (
   'thời gian thực hiện hợp đồng|hiệu lực của hồ sơ dự thầu|làm rõ hồ sơ|sửa đổi hồ sơ mời thầu|biên bản mở thầu|' +
   'bid security|performance security|procuring entity|bid evaluation|contract award|e-procurement|joint venture|price adjustment'
 ).split('|');
-const verbs = 'phải|được|không được|có trách nhiệm|có quyền|cần|sẽ|đã|đề nghị|quy định|yêu cầu|xem xét|phê duyệt|đăng tải|nộp|hoàn trả|đánh giá|kiểm tra'.split('|');
+const verbs =
+  'phải|được|không được|có trách nhiệm|có quyền|cần|sẽ|đã|đề nghị|quy định|yêu cầu|xem xét|phê duyệt|đăng tải|nộp|hoàn trả|đánh giá|kiểm tra'.split(
+    '|',
+  );
 const links = 'và|hoặc|theo|trong|của|cho|với|khi|trước|sau|tại|đối với|căn cứ|nhằm|để'.split('|');
-const places = 'Hà Nội|Thành phố Hồ Chí Minh|Đà Nẵng|Hải Phòng|Cần Thơ|Quảng Ninh|Nghệ An|Khánh Hòa|Lâm Đồng|Bình Dương'.split('|');
+const places =
+  'Hà Nội|Thành phố Hồ Chí Minh|Đà Nẵng|Hải Phòng|Cần Thơ|Quảng Ninh|Nghệ An|Khánh Hòa|Lâm Đồng|Bình Dương'.split('|');
 
 // Vietnamese-like syllables: initial consonant + (toned) vowel + final; ~8,000 distinct syllables.
-const initials = ['b', 'c', 'ch', 'd', 'đ', 'g', 'gi', 'h', 'k', 'kh', 'l', 'm', 'n', 'ng', 'nh', 'p', 'ph', 'qu', 'r', 's', 't', 'th', 'tr', 'v', 'x', ''];
-const vowels = ['a', 'á', 'à', 'ả', 'ã', 'ạ', 'ắ', 'ấ', 'e', 'é', 'ê', 'ế', 'ề', 'i', 'í', 'o', 'ó', 'ô', 'ố', 'ồ', 'ơ', 'ớ', 'u', 'ú', 'ư', 'ứ', 'y'];
+const initials = [
+  'b',
+  'c',
+  'ch',
+  'd',
+  'đ',
+  'g',
+  'gi',
+  'h',
+  'k',
+  'kh',
+  'l',
+  'm',
+  'n',
+  'ng',
+  'nh',
+  'p',
+  'ph',
+  'qu',
+  'r',
+  's',
+  't',
+  'th',
+  'tr',
+  'v',
+  'x',
+  '',
+];
+const vowels = [
+  'a',
+  'á',
+  'à',
+  'ả',
+  'ã',
+  'ạ',
+  'ắ',
+  'ấ',
+  'e',
+  'é',
+  'ê',
+  'ế',
+  'ề',
+  'i',
+  'í',
+  'o',
+  'ó',
+  'ô',
+  'ố',
+  'ồ',
+  'ơ',
+  'ớ',
+  'u',
+  'ú',
+  'ư',
+  'ứ',
+  'y',
+];
 const finals = ['', 'c', 'ch', 'm', 'n', 'ng', 'nh', 'p', 't', 'i', 'o', 'u'];
 const syllable = () => pick(initials) + pick(vowels) + pick(finals);
 const term = () => `${syllable()} ${syllable()}`;
@@ -62,14 +126,25 @@ function sentence(): string {
   const n = 4 + Math.floor(rand() * 8);
   for (let i = 0; i < n; i++) {
     const r = rand();
-    parts.push(i % 3 === 0 ? pick(verbs) : i % 3 === 2 ? pick(links) : r < 0.3 ? pick(topic) : r < 0.55 ? pick(subtopic) : pick(phrases));
+    parts.push(
+      i % 3 === 0
+        ? pick(verbs)
+        : i % 3 === 2
+          ? pick(links)
+          : r < 0.3
+            ? pick(topic)
+            : r < 0.55
+              ? pick(subtopic)
+              : pick(phrases),
+    );
   }
   if (rand() < 0.35) parts.push(`${Math.floor(rand() * 90 + 1)}%`);
-  if (rand() < 0.3) parts.push(`ngày ${1 + Math.floor(rand() * 28)}/${1 + Math.floor(rand() * 12)}/${2018 + Math.floor(rand() * 8)}`);
+  if (rand() < 0.3)
+    parts.push(`ngày ${1 + Math.floor(rand() * 28)}/${1 + Math.floor(rand() * 12)}/${2018 + Math.floor(rand() * 8)}`);
   if (rand() < 0.25) parts.push(`tại ${pick(places)}`);
   if (rand() < 0.2) parts.push(`${(rand() * 900 + 10).toFixed(0)} tỷ đồng`);
   const s = parts.join(' ');
-  return s.charAt(0).toUpperCase() + s.slice(1) + '.';
+  return `${s.charAt(0).toUpperCase() + s.slice(1)}.`;
 }
 
 function paragraph(): string {
@@ -97,4 +172,6 @@ for (let d = 0; d < docs; d++) {
   bytes += Buffer.byteLength(text);
   await fs.writeFile(path.join(dir, `doc-${String(d + 1).padStart(6, '0')}.md`), text);
 }
-console.log(`gen-corpus: ${docs} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${values.out}`);
+console.log(
+  `gen-corpus: ${docs} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${values.out}`,
+);

@@ -5,6 +5,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 bash scripts/setup.sh
 export PATH="$ROOT/.tools/node/bin:$PATH"
+if [ $# -eq 0 ]; then
+  say "lint (biome ci)"
+  node node_modules/@biomejs/biome/bin/biome ci --colors=off --diagnostic-level=error . || fail "lint failed (npm run format fixes formatting)"
+fi
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(packages apps test)

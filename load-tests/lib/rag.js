@@ -46,7 +46,7 @@ export function record(view, startedMs) {
     generation.add(t.generationMs || 0);
     cached.add(Boolean(view.result.cached));
   } else if (view && view.status === 'failed') {
-    failures.add(1, { code: (view.error && view.error.code) || 'unknown' });
+    failures.add(1, { code: view.error?.code || 'unknown' });
   }
   return ok;
 }
@@ -59,7 +59,10 @@ export function submit(question, opts) {
   if (o.topK) body.topK = o.topK;
   if (o.timeoutMs) body.timeoutMs = o.timeoutMs;
   const extra = o.wait ? { Prefer: `wait=${o.wait}` } : {};
-  const res = http.post(`${BASE_URL}/v1/ask`, JSON.stringify(body), { headers: headers(extra), tags: { name: 'submit' } });
+  const res = http.post(`${BASE_URL}/v1/ask`, JSON.stringify(body), {
+    headers: headers(extra),
+    tags: { name: 'submit' },
+  });
   if (res.status === 429) refused.add(1);
   check(res, { 'submit accepted (200/202)': (r) => r.status === 200 || r.status === 202 || r.status === 429 });
   return res;
@@ -92,7 +95,7 @@ export function ask(question, style, opts) {
   const res = submit(question, Object.assign({}, opts, style === 'wait' ? { wait: 25 } : {}));
   if (res.status === 429) return null;
   let view = res.json();
-  if (view && view.id && !['completed', 'failed', 'cancelled'].includes(view.status)) {
+  if (view?.id && !['completed', 'failed', 'cancelled'].includes(view.status)) {
     view = style === 'poll' ? poll(view.id) : longPoll(view.id);
   }
   check(view, { 'ask completed': (v) => Boolean(v) && v.status === 'completed' });

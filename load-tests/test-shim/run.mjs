@@ -16,5 +16,13 @@ for (let i = 0; i < Number(iterations); i++) {
 }
 if (typeof mod.teardown === 'function') mod.teardown(data);
 const metrics = Object.fromEntries(Object.entries(state.metrics).map(([k, v]) => [k, v.length]));
-console.log(JSON.stringify({ script, options: Object.keys(mod.options), requests: state.requests, checks: state.checks, metrics }));
+console.log(
+  JSON.stringify({
+    script,
+    options: Object.keys(mod.options),
+    requests: state.requests,
+    checks: state.checks,
+    metrics,
+  }),
+);
 process.exit(0);

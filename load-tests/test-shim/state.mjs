@@ -1,2 +1,2 @@
 // What a run recorded: checks passed/failed, requests made, metric samples by metric name.
-export const state = globalThis.__k6shim ??= { checks: {}, requests: 0, metrics: {} };
+export const state = (globalThis.__k6shim ??= { checks: {}, requests: 0, metrics: {} });

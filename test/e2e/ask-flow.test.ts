@@ -44,7 +44,8 @@ describe('asking a question end to end (gateway -> BullMQ -> worker -> pgvector 
     assert.equal(result.cached, false);
     assert.equal(result.mode, 'fast');
     assert.equal(result.model, 'extractive-v1');
-    for (const k of ['queuedMs', 'embeddingMs', 'poolWaitMs', 'retrievalMs', 'generationMs', 'totalMs']) assert.equal(typeof result.timings[k], 'number');
+    for (const k of ['queuedMs', 'embeddingMs', 'poolWaitMs', 'retrievalMs', 'generationMs', 'totalMs'])
+      assert.equal(typeof result.timings[k], 'number');
     assert.ok(view.createdAt && view.finishedAt);
   });
 
@@ -61,11 +62,18 @@ describe('asking a question end to end (gateway -> BullMQ -> worker -> pgvector 
     const later = await api(stack.url, `/v1/ask/${res.json.id}`);
     assert.deepEqual(later.json.result, res.json.result);
     assert.equal(later.json.createdAt, res.json.createdAt);
-    assert.ok(Math.abs(Date.parse(later.json.finishedAt) - Date.parse(res.json.finishedAt)) < 1000, `${later.json.finishedAt} vs ${res.json.finishedAt}`);
+    assert.ok(
+      Math.abs(Date.parse(later.json.finishedAt) - Date.parse(res.json.finishedAt)) < 1000,
+      `${later.json.finishedAt} vs ${res.json.finishedAt}`,
+    );
   });
 
   test('the POST /ask and GET /ask/:id aliases serve the same API', async () => {
-    const res = await api(stack.url, '/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question: 'chỉ định thầu là gì' } });
+    const res = await api(stack.url, '/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=20' },
+      json: { question: 'chỉ định thầu là gì' },
+    });
     assert.equal(res.status, 200);
     const again = await api(stack.url, `/ask/${res.json.id}`);
     assert.equal(again.status, 200);
@@ -73,7 +81,11 @@ describe('asking a question end to end (gateway -> BullMQ -> worker -> pgvector 
   });
 
   const bestDoc = async (question: string) => {
-    const res = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question, topK: 3 } });
+    const res = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=20' },
+      json: { question, topK: 3 },
+    });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     return res.json.result.citations[0];
   };
@@ -104,7 +116,11 @@ describe('asking a question end to end (gateway -> BullMQ -> worker -> pgvector 
   });
 
   test('quality mode answers too, with its own mode in the result', async () => {
-    const res = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question: 'contract performance security', mode: 'quality' } });
+    const res = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=20' },
+      json: { question: 'contract performance security', mode: 'quality' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.json.result.mode, 'quality');
     assert.match(res.json.result.citations[0].title, /performance security/i);
@@ -135,7 +151,9 @@ describe('long-polling', () => {
 
   test('many concurrent long-polls on one gateway all wake on their own ask', async () => {
     const subs = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => api(stack.url, '/v1/ask', { method: 'POST', json: { question: `nhà thầu liên danh ${i}` } })),
+      Array.from({ length: 20 }, (_, i) =>
+        api(stack.url, '/v1/ask', { method: 'POST', json: { question: `nhà thầu liên danh ${i}` } }),
+      ),
     );
     const views = await Promise.all(subs.map((s) => api(stack.url, `/v1/ask/${s.json.id}?wait=25`)));
     for (const [i, v] of views.entries()) {

@@ -15,8 +15,14 @@ describe('answer cache and single-flight', () => {
   const slow = new SlowGenerator(300);
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rag-cache-'));
-    await fs.writeFile(path.join(dir, 'bao-dam.md'), '# Bảo đảm dự thầu\n\nBảo đảm dự thầu từ 1% đến 3% giá gói thầu. Nhà thầu nộp bảo đảm dự thầu trước thời điểm đóng thầu.');
-    await fs.writeFile(path.join(dir, 'hop-dong.md'), '# Hợp đồng trọn gói\n\nHợp đồng trọn gói có giá cố định trong suốt thời gian thực hiện.');
+    await fs.writeFile(
+      path.join(dir, 'bao-dam.md'),
+      '# Bảo đảm dự thầu\n\nBảo đảm dự thầu từ 1% đến 3% giá gói thầu. Nhà thầu nộp bảo đảm dự thầu trước thời điểm đóng thầu.',
+    );
+    await fs.writeFile(
+      path.join(dir, 'hop-dong.md'),
+      '# Hợp đồng trọn gói\n\nHợp đồng trọn gói có giá cố định trong suốt thời gian thực hiện.',
+    );
     stack = await startTestStack({ workers: 1, ingest: [dir], generator: slow });
     // Ingestion before the stack started: the worker published the corpus version at start.
   });
@@ -26,12 +32,19 @@ describe('answer cache and single-flight', () => {
   });
 
   test('a repeated question is served from the cache, also in another case and spacing, without an LLM call', async () => {
-    const first = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: { question: 'Bảo đảm dự thầu là bao nhiêu?' } });
+    const first = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=10' },
+      json: { question: 'Bảo đảm dự thầu là bao nhiêu?' },
+    });
     assert.equal(first.status, 200);
     assert.equal(first.json.result.cached, false);
     const calls = slow.calls;
     const t0 = performance.now();
-    const again = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: '  bảo   ĐẢM dự thầu là bao nhiêu ' } });
+    const again = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: '  bảo   ĐẢM dự thầu là bao nhiêu ' },
+    });
     const ms = performance.now() - t0;
     assert.equal(again.status, 200, 'answered at once, without Prefer: wait');
     assert.equal(again.json.status, 'completed');
@@ -45,7 +58,10 @@ describe('answer cache and single-flight', () => {
     assert.equal(read.status, 200);
     assert.equal(read.json.result.cached, true);
     // Different options are a different answer.
-    const other = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'Bảo đảm dự thầu là bao nhiêu?', topK: 1 } });
+    const other = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: 'Bảo đảm dự thầu là bao nhiêu?', topK: 1 },
+    });
     assert.equal(other.status, 202);
     assert.equal((await api(stack.url, `/v1/ask/${other.json.id}?wait=10`)).json.status, 'completed');
   });
@@ -53,7 +69,11 @@ describe('answer cache and single-flight', () => {
   test('50 identical concurrent asks make exactly one LLM call and all get the answer', async () => {
     const calls = slow.calls;
     const q = { question: 'hợp đồng trọn gói có điều chỉnh giá không' };
-    const subs = await Promise.all(Array.from({ length: 50 }, () => api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: q })));
+    const subs = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: q }),
+      ),
+    );
     for (const s of subs) {
       assert.equal(s.status, 200);
       assert.equal(s.json.status, 'completed');
@@ -69,7 +89,10 @@ describe('answer cache and single-flight', () => {
     assert.equal(a.json.result.cached, false);
     const b = await api(stack.url, '/v1/ask', { method: 'POST', json: q });
     assert.equal(b.json.result.cached, true);
-    await fs.writeFile(path.join(dir, 'bao-dam.md'), '# Bảo đảm dự thầu\n\nTừ nay, nhà thầu nộp bảo đảm dự thầu cùng hồ sơ dự thầu qua mạng.');
+    await fs.writeFile(
+      path.join(dir, 'bao-dam.md'),
+      '# Bảo đảm dự thầu\n\nTừ nay, nhà thầu nộp bảo đảm dự thầu cùng hồ sơ dự thầu qua mạng.',
+    );
     // Through the real CLI, which bumps the corpus version in PostgreSQL and publishes it to Redis.
     const { stdout } = await run(process.execPath, [path.join(ROOT, 'apps/cli/src/ingest.ts'), dir], {
       env: { ...process.env, DATABASE_URL: stack.db.url, REDIS_URL, QUEUE_PREFIX: stack.prefix },

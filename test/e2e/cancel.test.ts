@@ -9,7 +9,12 @@ describe('DELETE /v1/ask/:id', () => {
   let stack: TestStack;
   const slow = new SlowGenerator(1500);
   before(async () => {
-    stack = await startTestStack({ workers: 1, ingest: [SAMPLE], generator: slow, env: { WORKER_CONCURRENCY: '1', CACHE_TTL_S: '0' } });
+    stack = await startTestStack({
+      workers: 1,
+      ingest: [SAMPLE],
+      generator: slow,
+      env: { WORKER_CONCURRENCY: '1', CACHE_TTL_S: '0' },
+    });
   });
   after(() => stack.close());
 
@@ -38,7 +43,10 @@ describe('DELETE /v1/ask/:id', () => {
     const calls = slow.calls;
     const blocker = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'hợp đồng trọn gói' } });
     await waitForCalls(calls + 1);
-    const queued = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'ưu đãi trong lựa chọn nhà thầu' } });
+    const queued = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: 'ưu đãi trong lựa chọn nhà thầu' },
+    });
     assert.equal((await api(stack.url, `/v1/ask/${queued.json.id}`)).json.status, 'queued');
     const del = await api(stack.url, `/v1/ask/${queued.json.id}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
@@ -55,7 +63,11 @@ describe('DELETE /v1/ask/:id', () => {
   });
 
   test('a finished ask gives 409', async () => {
-    const sub = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: { question: 'hồ sơ mời thầu' } });
+    const sub = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=10' },
+      json: { question: 'hồ sơ mời thầu' },
+    });
     assert.equal(sub.json.status, 'completed');
     const del = await api(stack.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' });
     assert.equal(del.status, 409);
@@ -66,7 +78,9 @@ describe('DELETE /v1/ask/:id', () => {
     const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'bảo lãnh tiền tạm ứng' } });
     assert.equal(sub.status, 202);
     const leave = new AbortController();
-    const poll = fetch(`${stack.url}/v1/ask/${sub.json.id}?wait=10`, { signal: leave.signal }).catch((err: Error) => err);
+    const poll = fetch(`${stack.url}/v1/ask/${sub.json.id}?wait=10`, { signal: leave.signal }).catch(
+      (err: Error) => err,
+    );
     const t0 = Date.now();
     while (stack.gateway.events.waiting === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
     assert.equal(stack.gateway.events.waiting, 1, 'the long-poll is waiting');

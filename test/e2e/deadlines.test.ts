@@ -9,13 +9,21 @@ describe('deadlines, with one worker slot and a generator slower than the deadli
   let stack: TestStack;
   const slow = new SlowGenerator(10_000);
   before(async () => {
-    stack = await startTestStack({ workers: 1, ingest: [SAMPLE], generator: slow, env: { WORKER_CONCURRENCY: '1', CACHE_TTL_S: '0' } });
+    stack = await startTestStack({
+      workers: 1,
+      ingest: [SAMPLE],
+      generator: slow,
+      env: { WORKER_CONCURRENCY: '1', CACHE_TTL_S: '0' },
+    });
   });
   after(() => stack.close());
 
   test('a running ask is aborted at its deadline, fails "timeout", and frees its slot at once', async () => {
     const t0 = Date.now();
-    const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'bảo đảm dự thầu', timeoutMs: 1000 } });
+    const sub = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: 'bảo đảm dự thầu', timeoutMs: 1000 },
+    });
     assert.equal(sub.status, 202);
     const res = await api(stack.url, `/v1/ask/${sub.json.id}?wait=10`);
     const elapsed = Date.now() - t0;
@@ -36,11 +44,17 @@ describe('deadlines, with one worker slot and a generator slower than the deadli
   test('an ask whose deadline passes while queued fails "expired" without any LLM call', async () => {
     // Occupy the only slot for ~2 s (until its generation call has started), then queue a 1 s ask behind it.
     const callsBefore = slow.calls;
-    const blocker = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'chỉ định thầu', timeoutMs: 2000 } });
+    const blocker = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: 'chỉ định thầu', timeoutMs: 2000 },
+    });
     const t0 = Date.now();
     while (slow.calls === callsBefore && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
     assert.equal(slow.calls, callsBefore + 1);
-    const victim = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'kiến nghị', timeoutMs: 1000 } });
+    const victim = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: 'kiến nghị', timeoutMs: 1000 },
+    });
     const res = await api(stack.url, `/v1/ask/${victim.json.id}?wait=10`);
     assert.equal(res.json.status, 'failed');
     assert.equal(res.json.error.code, 'expired');

@@ -39,22 +39,36 @@ describe('HTTP errors', () => {
       const res = await api(stack.url, '/v1/ask', { method: 'POST', json: body });
       assertError(res, 400, 'invalid_request');
       assert.ok(Array.isArray(res.json.error.details));
-      assert.ok(res.json.error.details.some((d: any) => d.field === field), JSON.stringify(res.json.error.details));
+      assert.ok(
+        res.json.error.details.some((d: any) => d.field === field),
+        JSON.stringify(res.json.error.details),
+      );
     });
   }
 
   test('400 for malformed JSON', async () => {
-    const res = await api(stack.url, '/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"question": ' });
+    const res = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"question": ',
+    });
     assertError(res, 400, 'invalid_request');
   });
 
   test('413 for a body over 64 KiB', async () => {
-    const res = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q', pad: 'x'.repeat(70 * 1024) } });
+    const res = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: 'q', pad: 'x'.repeat(70 * 1024) },
+    });
     assertError(res, 413, 'payload_too_large');
   });
 
   test('415 for a body that is not JSON', async () => {
-    const res = await api(stack.url, '/v1/ask', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'question=hi' });
+    const res = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'question=hi',
+    });
     assertError(res, 415, 'unsupported_media_type');
   });
 
@@ -68,20 +82,40 @@ describe('HTTP errors', () => {
     const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q' } });
     assertError(await api(stack.url, `/v1/ask/${sub.json.id}?wait=31`), 400, 'invalid_request');
     assertError(await api(stack.url, `/v1/ask/${sub.json.id}?wait=abc`), 400, 'invalid_request');
-    const pref = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=31' }, json: { question: 'q' } });
+    const pref = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=31' },
+      json: { question: 'q' },
+    });
     assertError(pref, 400, 'invalid_request');
   });
 
   test('Idempotency-Key: same body gives the same ask, another body 409', async () => {
     const key = `k-${Date.now()}`;
-    const a = await api(stack.url, '/v1/ask', { method: 'POST', headers: { 'idempotency-key': key }, json: { question: 'nhà thầu phụ' } });
-    const b = await api(stack.url, '/v1/ask', { method: 'POST', headers: { 'idempotency-key': key }, json: { question: 'nhà thầu phụ' } });
+    const a = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      json: { question: 'nhà thầu phụ' },
+    });
+    const b = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      json: { question: 'nhà thầu phụ' },
+    });
     assert.equal(a.status, 202);
     assert.equal(b.status, 202);
     assert.equal(b.json.id, a.json.id);
-    const c = await api(stack.url, '/v1/ask', { method: 'POST', headers: { 'idempotency-key': key }, json: { question: 'something else' } });
+    const c = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      json: { question: 'something else' },
+    });
     assertError(c, 409, 'idempotency_conflict');
-    const long = await api(stack.url, '/v1/ask', { method: 'POST', headers: { 'idempotency-key': 'k'.repeat(201) }, json: { question: 'q' } });
+    const long = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { 'idempotency-key': 'k'.repeat(201) },
+      json: { question: 'q' },
+    });
     assertError(long, 400, 'invalid_request');
   });
 

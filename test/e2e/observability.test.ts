@@ -21,10 +21,17 @@ describe('metrics and monitoring endpoints', () => {
   let dir: string;
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rag-obs-'));
-    await fs.writeFile(path.join(dir, 'a.md'), '# Đấu thầu qua mạng\n\nĐấu thầu qua mạng được thực hiện trên Hệ thống mạng đấu thầu quốc gia.');
+    await fs.writeFile(
+      path.join(dir, 'a.md'),
+      '# Đấu thầu qua mạng\n\nĐấu thầu qua mạng được thực hiện trên Hệ thống mạng đấu thầu quốc gia.',
+    );
     stack = await startTestStack({ workers: 2, ingest: [dir], env: { CACHE_TTL_S: '0' } });
     for (let i = 0; i < 20; i++) {
-      const r = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: { question: `đấu thầu qua mạng ${i}` } });
+      const r = await api(stack.url, '/v1/ask', {
+        method: 'POST',
+        headers: { prefer: 'wait=10' },
+        json: { question: `đấu thầu qua mạng ${i}` },
+      });
       assert.equal(r.json.status, 'completed');
     }
     // Let both workers publish a heartbeat that includes these asks (every 2 s).
@@ -82,7 +89,10 @@ describe('metrics and monitoring endpoints', () => {
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     assert.equal(sample(res.text, 'rag_asks_submitted_total', { service: 'gateway', served: 'queued' }), 20);
     assert.equal(sample(res.text, 'rag_queue_jobs', { state: 'completed' }), 20);
-    assert.equal(sample(res.text, 'rag_http_request_duration_seconds_count', { method: 'POST', route: '/v1/ask', status: '200' }), 20);
+    assert.equal(
+      sample(res.text, 'rag_http_request_duration_seconds_count', { method: 'POST', route: '/v1/ask', status: '200' }),
+      20,
+    );
     // Each worker serves its own metrics on its metrics port.
     const wm = await fetch(`${stack.workers[0].metricsUrl}/metrics`).then((r) => r.text());
     assert.ok((sample(wm, 'rag_stage_duration_seconds_count', { service: 'worker', stage: 'retrieval' }) ?? 0) > 0);

@@ -36,9 +36,17 @@ describe('security: API keys, dashboard auth, rate limits, headers', () => {
     const none = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q' } });
     assert.equal(none.status, 401);
     assert.equal(none.json.error.code, 'unauthorized');
-    const wrong = await api(stack.url, '/v1/ask', { method: 'POST', headers: { authorization: 'Bearer nope' }, json: { question: 'q' } });
+    const wrong = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { authorization: 'Bearer nope' },
+      json: { question: 'q' },
+    });
     assert.equal(wrong.status, 401);
-    const bearer = await api(stack.url, '/v1/ask', { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, json: { question: 'q1' } });
+    const bearer = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}` },
+      json: { question: 'q1' },
+    });
     assert.equal(bearer.status, 202);
     const header = await api(stack.url, `/v1/ask/${bearer.json.id}`, { headers: { 'x-api-key': KEY } });
     assert.equal(header.status, 200);
@@ -50,7 +58,11 @@ describe('security: API keys, dashboard auth, rate limits, headers', () => {
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 6; i++) {
-      last = await api(stack.url, '/v1/ask', { method: 'POST', headers: { authorization: `Bearer ${k}` }, json: { question: `rl ${i}` } });
+      last = await api(stack.url, '/v1/ask', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k}` },
+        json: { question: `rl ${i}` },
+      });
       statuses.push(last.status);
     }
     assert.deepEqual(statuses, [202, 202, 202, 202, 202, 429]);
@@ -60,9 +72,13 @@ describe('security: API keys, dashboard auth, rate limits, headers', () => {
 
   test('the dashboard needs basic auth', async () => {
     assert.equal((await api(stack.url, '/admin/queues')).status, 401);
-    const bad = await api(stack.url, '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } });
+    const bad = await api(stack.url, '/admin/queues', {
+      headers: { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` },
+    });
     assert.equal(bad.status, 401);
-    const ok = await api(stack.url, '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` } });
+    const ok = await api(stack.url, '/admin/queues', {
+      headers: { authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` },
+    });
     assert.equal(ok.status, 200);
     assert.match(ok.text, /<html/i);
     assert.equal((await api(stack.url, '/monitoring/pool-status')).status, 401, 'monitoring is behind the same auth');
@@ -81,9 +97,20 @@ describe('security: API keys, dashboard auth, rate limits, headers', () => {
 describe('log redaction', () => {
   test('authorization headers and keys never reach the log', () => {
     let out = '';
-    const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
     const log = createLogger({ level: 'info', name: 't', destination: sink as never });
-    log.info({ req: { headers: { authorization: `Bearer ${KEY}`, 'x-api-key': KEY } }, config: { apiKey: KEY, password: 'p' } }, 'hello');
+    log.info(
+      {
+        req: { headers: { authorization: `Bearer ${KEY}`, 'x-api-key': KEY } },
+        config: { apiKey: KEY, password: 'p' },
+      },
+      'hello',
+    );
     assert.ok(!out.includes(KEY), out);
     assert.ok(!out.includes('"p"'));
     assert.match(out, /\[redacted\]/);
@@ -102,15 +129,36 @@ describe('fuzzing the request schema (fast-check)', () => {
     const malformed = fc.oneof(
       fc.anything(),
       fc.record({ question: fc.anything() }, { requiredKeys: [] }),
-      fc.record({ question: validQuestion, topK: fc.oneof(fc.integer({ min: -5, max: 0 }), fc.integer({ min: 21, max: 1e6 }), fc.double(), fc.string()) }),
+      fc.record({
+        question: validQuestion,
+        topK: fc.oneof(fc.integer({ min: -5, max: 0 }), fc.integer({ min: 21, max: 1e6 }), fc.double(), fc.string()),
+      }),
       fc.record({ question: validQuestion, mode: fc.string().filter((s) => s !== 'fast' && s !== 'quality') }),
-      fc.record({ question: validQuestion, timeoutMs: fc.oneof(fc.integer({ max: 999 }), fc.integer({ min: 120001 }), fc.string()) }),
-      fc.record({ question: validQuestion, filters: fc.oneof(fc.anything(), fc.record({ documentIds: fc.oneof(fc.anything(), fc.array(fc.integer())) })) }),
-      fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !['question', 'mode', 'topK', 'filters', 'timeoutMs'].includes(k)), fc.anything(), { minKeys: 1 }).map((extra) => ({ question: 'q', ...extra })),
+      fc.record({
+        question: validQuestion,
+        timeoutMs: fc.oneof(fc.integer({ max: 999 }), fc.integer({ min: 120001 }), fc.string()),
+      }),
+      fc.record({
+        question: validQuestion,
+        filters: fc.oneof(fc.anything(), fc.record({ documentIds: fc.oneof(fc.anything(), fc.array(fc.integer())) })),
+      }),
+      fc
+        .dictionary(
+          fc
+            .string({ minLength: 1, maxLength: 8 })
+            .filter((k) => !['question', 'mode', 'topK', 'filters', 'timeoutMs'].includes(k)),
+          fc.anything(),
+          { minKeys: 1 },
+        )
+        .map((extra) => ({ question: 'q', ...extra })),
     );
     await fc.assert(
       fc.asyncProperty(malformed, async (body) => {
-        const res = await api(stack.url, '/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) ?? 'undefined' });
+        const res = await api(stack.url, '/v1/ask', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body) ?? 'undefined',
+        });
         if (res.status === 202) return; // fast-check found a valid body; that's fine
         assert.ok(res.status >= 400 && res.status < 500, `status ${res.status} for ${JSON.stringify(body)}`);
         assert.equal(typeof res.json?.error?.code, 'string');
@@ -123,7 +171,11 @@ describe('fuzzing the request schema (fast-check)', () => {
   test('arbitrary bytes as the body get 400, never a 500', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
-        const res = await fetch(`${stack.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });
+        const res = await fetch(`${stack.url}/v1/ask`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: bytes,
+        });
         const json = (await res.json()) as { error: { code: string } };
         assert.ok(res.status === 400 || res.status === 202, `status ${res.status}`);
         if (res.status === 400) assert.equal(json.error.code, 'invalid_request');

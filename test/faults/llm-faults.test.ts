@@ -22,7 +22,14 @@ describe('fault: the LLM endpoint fails, times out or stalls', () => {
     stack = await startTestStack({
       workers: 1,
       ingest: [FIXTURES],
-      env: { LLM_PROVIDER: 'openai', OPENAI_BASE_URL: stub.url, OPENAI_API_KEY: 'test', CACHE_TTL_S: '0', CIRCUIT_THRESHOLD: '4', CIRCUIT_HALF_OPEN_MS: '1500' },
+      env: {
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: stub.url,
+        OPENAI_API_KEY: 'test',
+        CACHE_TTL_S: '0',
+        CIRCUIT_THRESHOLD: '4',
+        CIRCUIT_HALF_OPEN_MS: '1500',
+      },
     });
   });
   after(async () => {
@@ -89,7 +96,13 @@ describe('fault: LLM down with the extractive fallback configured', () => {
     stack = await startTestStack({
       workers: 1,
       ingest: [FIXTURES],
-      env: { LLM_PROVIDER: 'openai', OPENAI_BASE_URL: stub.url, OPENAI_API_KEY: 'test', LLM_FALLBACK: 'extractive', CACHE_TTL_S: '3600' },
+      env: {
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: stub.url,
+        OPENAI_API_KEY: 'test',
+        LLM_FALLBACK: 'extractive',
+        CACHE_TTL_S: '3600',
+      },
     });
   });
   after(async () => {

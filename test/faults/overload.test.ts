@@ -5,7 +5,8 @@ import { api, SlowGenerator, startTestStack, type TestStack } from '@rag/testing
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
 
-const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
+const p = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
 
 describe('fault: offered load at ~7x capacity with admission control', () => {
   let stack: TestStack;
@@ -60,8 +61,14 @@ describe('fault: offered load at ~7x capacity with admission control', () => {
     assert.ok(refusedMs.length > 150, `most asks refused at 7x capacity (${refusedMs.length})`);
     assert.ok(accepted.length >= 40, `the queue kept accepting as it drained (${accepted.length})`);
     for (const r of retryAfter) assert.ok(Number.isInteger(r) && r >= 1 && r <= 60, `Retry-After ${r}`);
-    const outcomes = await Promise.all(accepted.map((id) => api(stack.url, `/v1/ask/${id}?wait=30`).then((r) => r.json.status)));
-    assert.deepEqual(outcomes.filter((s) => s !== 'completed'), [], 'every accepted ask completed');
+    const outcomes = await Promise.all(
+      accepted.map((id) => api(stack.url, `/v1/ask/${id}?wait=30`).then((r) => r.json.status)),
+    );
+    assert.deepEqual(
+      outcomes.filter((s) => s !== 'completed'),
+      [],
+      'every accepted ask completed',
+    );
     // Generous bounds here; the measured figures are in docs/benchmarks.md.
     assert.ok(p(refusedMs, 0.99) < 150, `429 p99 ${p(refusedMs, 0.99).toFixed(1)} ms`);
     assert.ok(p(healthMs, 0.99) < 150, `/healthz p99 ${p(healthMs, 0.99).toFixed(1)} ms`);

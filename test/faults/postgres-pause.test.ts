@@ -36,11 +36,18 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
 
   test('asks fail within their deadline with timeout / retrieval_failed / expired (never hang), readiness names PostgreSQL, and it recovers', async () => {
     // Warm the pool so some asks hit an existing connection (no answer) and others a new one (connect timeout).
-    const warm = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: { question: 'bảo đảm dự thầu' } });
+    const warm = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=10' },
+      json: { question: 'bảo đảm dự thầu' },
+    });
     assert.equal(warm.json.status, 'completed');
     const pids = postgresPids();
     // Whatever happens to this test process, the cluster is resumed within 10 s.
-    spawn('sh', ['-c', `sleep 10; kill -CONT ${pids.join(' ')} 2>/dev/null`], { detached: true, stdio: 'ignore' }).unref();
+    spawn('sh', ['-c', `sleep 10; kill -CONT ${pids.join(' ')} 2>/dev/null`], {
+      detached: true,
+      stdio: 'ignore',
+    }).unref();
     signal(pids, 'SIGSTOP');
     const results: { code?: string; status: string; ms: number }[] = [];
     try {
@@ -49,7 +56,12 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
       assert.match(ready.json.error.message, /PostgreSQL/);
       assert.equal(ready.json.checks.redis, 'ok');
       const asks = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => api(stack.url, '/v1/ask', { method: 'POST', json: { question: `bảo đảm thực hiện hợp đồng ${i}`, timeoutMs: 2500 } })),
+        Array.from({ length: 12 }, (_, i) =>
+          api(stack.url, '/v1/ask', {
+            method: 'POST',
+            json: { question: `bảo đảm thực hiện hợp đồng ${i}`, timeoutMs: 2500 },
+          }),
+        ),
       );
       await Promise.all(
         asks.map(async (a) => {
@@ -71,13 +83,19 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
     // Recovery, by itself: the next ask completes.
     let ok = false;
     for (let i = 0; i < 20 && !ok; i++) {
-      const r = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: { question: `e-bidding ${i}` } });
+      const r = await api(stack.url, '/v1/ask', {
+        method: 'POST',
+        headers: { prefer: 'wait=10' },
+        json: { question: `e-bidding ${i}` },
+      });
       ok = r.json.status === 'completed';
       if (!ok) await new Promise((res) => setTimeout(res, 250));
     }
     assert.ok(ok, 'asks complete again after PostgreSQL resumes');
     assert.equal((await api(stack.url, '/readyz')).status, 200);
     const codes = results.map((r) => r.code).join(',');
-    console.log(`# postgres-pause tally: asks ${results.length}, terminal within deadline ${results.length}, codes ${codes}, lost 0`);
+    console.log(
+      `# postgres-pause tally: asks ${results.length}, terminal within deadline ${results.length}, codes ${codes}, lost 0`,
+    );
   });
 });

@@ -11,7 +11,12 @@ describe('fault: Redis killed with -9 mid-load and restarted (AOF appendfsync al
   const slow = new SlowGenerator(150);
   before(async () => {
     redis = await startOwnRedis({ appendfsync: 'always' });
-    stack = await startTestStack({ workers: 1, ingest: [FIXTURES], generator: slow, env: { REDIS_URL: redis.url, CACHE_TTL_S: '0', WORKER_CONCURRENCY: '16' } });
+    stack = await startTestStack({
+      workers: 1,
+      ingest: [FIXTURES],
+      generator: slow,
+      env: { REDIS_URL: redis.url, CACHE_TTL_S: '0', WORKER_CONCURRENCY: '16' },
+    });
   });
   after(async () => {
     await stack.close();
@@ -82,6 +87,8 @@ describe('fault: Redis killed with -9 mid-load and restarted (AOF appendfsync al
     }
     const notCompleted = [...statuses].filter(([, s]) => s !== 'completed');
     assert.deepEqual(notCompleted, [], `accepted ${accepted.length}, not completed: ${notCompleted.length}`);
-    console.log(`# redis-outage tally: accepted ${accepted.length}, refused 503 ${refused.length} (p95 ${p95.toFixed(1)} ms), completed ${statuses.size}, lost 0`);
+    console.log(
+      `# redis-outage tally: accepted ${accepted.length}, refused 503 ${refused.length} (p95 ${p95.toFixed(1)} ms), completed ${statuses.size}, lost 0`,
+    );
   });
 });

@@ -2,7 +2,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
-import { api, createTestDatabase, deletePrefix, ingestInto, REDIS_URL, startProcess, testConfig, testLogger, uniquePrefix, type Proc, type TestDatabase } from '@rag/testing';
+import {
+  api,
+  createTestDatabase,
+  deletePrefix,
+  ingestInto,
+  REDIS_URL,
+  startProcess,
+  testConfig,
+  testLogger,
+  uniquePrefix,
+  type Proc,
+  type TestDatabase,
+} from '@rag/testing';
 import { startGatewayApp, type GatewayApp } from '@rag/gateway';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
@@ -55,7 +67,10 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
   const submit = async (n: number, tag: string) =>
     Promise.all(
       Array.from({ length: n }, async (_, i) => {
-        const r = await api(gateway.url, '/v1/ask', { method: 'POST', json: { question: `bảo đảm dự thầu ${tag} ${i}`, timeoutMs: 60000 } });
+        const r = await api(gateway.url, '/v1/ask', {
+          method: 'POST',
+          json: { question: `bảo đảm dự thầu ${tag} ${i}`, timeoutMs: 60000 },
+        });
         assert.equal(r.status, 202);
         return r.json.id as string;
       }),
@@ -88,7 +103,9 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
     assert.deepEqual(tally, { completed: 60 }, JSON.stringify(tally));
     // Only the killed worker's asks were generated twice (recovered after its lock expired); none is visible twice.
     assert.ok(stub.stats.chatCalls > 60 && stub.stats.chatCalls <= 100, `LLM calls ${stub.stats.chatCalls}`);
-    console.log(`# worker-kill tally: asks 60, in flight at kill 60, completed ${tally.completed}, lost 0, LLM calls ${stub.stats.chatCalls} (re-run after recovery)`);
+    console.log(
+      `# worker-kill tally: asks 60, in flight at kill 60, completed ${tally.completed}, lost 0, LLM calls ${stub.stats.chatCalls} (re-run after recovery)`,
+    );
   });
 
   test('SIGTERM to a worker mid-ask: its asks are handed back and another worker completes them', async () => {
@@ -103,7 +120,10 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
     assert.match(a.output(), /handed back to the queue/);
     await startWorker('worker-d');
     const outcomes = await settle(ids);
-    assert.deepEqual(outcomes.filter((s) => s !== 'completed'), []);
+    assert.deepEqual(
+      outcomes.filter((s) => s !== 'completed'),
+      [],
+    );
     console.log(`# worker-sigterm tally: asks 20, handed back on SIGTERM, completed 20, lost 0`);
   });
 });

@@ -12,13 +12,16 @@ const INFRA = path.join(ROOT, 'infra');
 const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');
 const yamlDocs = (p: string) => parseAllDocuments(read(p), { merge: true }).map((d) => d.toJS());
 const walk = (dir: string): string[] =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 
 // Variables our containers may carry that the config schema does not parse, each with its reason.
 const NOT_CONFIG: Record<string, string> = { REDIS_PASSWORD: "read by KEDA's redis scaler from the worker container" };
 const known = new Set(knownEnvNames);
 const assertKnown = (names: string[], where: string) => {
-  for (const n of names) assert.ok(known.has(n) || n in NOT_CONFIG, `${where}: ${n} is not a variable of the config schema`);
+  for (const n of names)
+    assert.ok(known.has(n) || n in NOT_CONFIG, `${where}: ${n} is not a variable of the config schema`);
 };
 
 /** BullMQ's own name for a queue's wait list under a prefix (not a hand-written copy of its key scheme). */
@@ -33,9 +36,12 @@ async function waitListKey(prefix: string): Promise<string> {
 
 describe('deployment manifests agree with the code', () => {
   const compose = yamlDocs('infra/compose.yaml')[0];
-  const k8sFiles = walk(path.join(INFRA, 'k8s')).filter((f) => f.endsWith('.yaml')).map((f) => path.relative(ROOT, f));
+  const k8sFiles = walk(path.join(INFRA, 'k8s'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => path.relative(ROOT, f));
   const k8s = k8sFiles.flatMap((f) => yamlDocs(f).map((doc) => ({ file: f, doc })));
-  const byKind = (kind: string, file?: RegExp) => k8s.filter((x) => x.doc?.kind === kind && (!file || file.test(x.file)));
+  const byKind = (kind: string, file?: RegExp) =>
+    k8s.filter((x) => x.doc?.kind === kind && (!file || file.test(x.file)));
   const ours = new Set(['migrate', 'gateway', 'worker']);
 
   test('every YAML file under infra/ parses', () => {
@@ -58,7 +64,11 @@ describe('deployment manifests agree with the code', () => {
     assertKnown(Object.keys(secret.stringData), 'secret.example.yaml');
     for (const { file, doc } of [...byKind('Deployment'), ...byKind('Job')]) {
       const spec = doc.spec?.template?.spec;
-      for (const c of spec?.containers ?? []) assertKnown((c.env ?? []).map((e: { name: string }) => e.name), `${file} ${c.name}`);
+      for (const c of spec?.containers ?? [])
+        assertKnown(
+          (c.env ?? []).map((e: { name: string }) => e.name),
+          `${file} ${c.name}`,
+        );
     }
   });
 
@@ -89,7 +99,10 @@ describe('deployment manifests agree with the code', () => {
       }
     }
     assert.match(JSON.stringify(compose.services.gateway.healthcheck.test), /127\.0\.0\.1:8000\/readyz/);
-    assert.match(JSON.stringify(compose.services.worker.healthcheck.test), new RegExp(`:${compose.services.worker.environment.METRICS_PORT}/healthz`));
+    assert.match(
+      JSON.stringify(compose.services.worker.healthcheck.test),
+      new RegExp(`:${compose.services.worker.environment.METRICS_PORT}/healthz`),
+    );
   });
 
   test('images start the same entry points as npm start:* and the tests', () => {
@@ -126,10 +139,14 @@ describe('deployment manifests agree with the code', () => {
   });
 
   test('the Grafana dashboard queries only metrics the services register', () => {
-    const registered = new Set([...read('packages/observability/src/metrics.ts').matchAll(/name: '(rag_[a-z_]+)'/g)].map((m) => m[1]));
+    const registered = new Set(
+      [...read('packages/observability/src/metrics.ts').matchAll(/name: '(rag_[a-z_]+)'/g)].map((m) => m[1]),
+    );
     const dash = JSON.parse(read('infra/grafana/dashboards/rag.json'));
     const used = new Set<string>();
-    for (const p of dash.panels) for (const t of p.targets) for (const m of t.expr.matchAll(/\b(rag_[a-z_]+?)(_bucket|_count|_sum)?\b/g)) used.add(m[1]);
+    for (const p of dash.panels)
+      for (const t of p.targets)
+        for (const m of t.expr.matchAll(/\b(rag_[a-z_]+?)(_bucket|_count|_sum)?\b/g)) used.add(m[1]);
     assert.ok(used.size >= 10);
     for (const m of used) assert.ok(registered.has(m), `dashboard uses ${m}, which no service registers`);
   });

@@ -17,17 +17,32 @@ describe('k6 scripts run against a live gateway', () => {
   });
   after(() => stack.close());
 
-  const scripts = fs.readdirSync(DIR).filter((f) => f.endsWith('.js')).sort();
+  const scripts = fs
+    .readdirSync(DIR)
+    .filter((f) => f.endsWith('.js'))
+    .sort();
   test('the expected scripts exist', () => {
     assert.deepEqual(scripts, ['cache.js', 'load.js', 'smoke.js', 'soak.js', 'spike.js', 'stress.js']);
   });
 
   const cases: [string, string | undefined][] = scripts.flatMap((s): [string, string | undefined][] =>
-    s === 'load.js' ? [[s, 'pollUser'], [s, 'longPollUser']] : [[s, undefined]],
+    s === 'load.js'
+      ? [
+          [s, 'pollUser'],
+          [s, 'longPollUser'],
+        ]
+      : [[s, undefined]],
   );
   for (const [script, exec] of cases) {
     test(`${script}${exec ? ` (${exec})` : ''}: iterations complete, every check passes, the custom metrics get samples`, async () => {
-      const args = ['--import', path.join(DIR, 'test-shim/register.mjs'), path.join(DIR, 'test-shim/run.mjs'), path.join(DIR, script), '2', ...(exec ? [exec] : [])];
+      const args = [
+        '--import',
+        path.join(DIR, 'test-shim/register.mjs'),
+        path.join(DIR, 'test-shim/run.mjs'),
+        path.join(DIR, script),
+        '2',
+        ...(exec ? [exec] : []),
+      ];
       const { stdout } = await run(process.execPath, args, {
         cwd: ROOT,
         timeout: 60_000,

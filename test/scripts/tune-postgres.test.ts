@@ -16,7 +16,10 @@ test('tune-postgres sizes the settings from this machine and the pools (dry run)
   const memMb = Math.floor(os.totalmem() / 2 ** 20);
   assert.equal(setting('max_connections'), '300');
   const shared = Number(setting('shared_buffers')!.replace('MB', ''));
-  assert.ok(Math.abs(shared - Math.min(8192, Math.max(128, memMb / 4))) < memMb * 0.02, `shared_buffers ${shared} MB for ${memMb} MB`);
+  assert.ok(
+    Math.abs(shared - Math.min(8192, Math.max(128, memMb / 4))) < memMb * 0.02,
+    `shared_buffers ${shared} MB for ${memMb} MB`,
+  );
   assert.equal(setting('max_parallel_workers'), String(os.availableParallelism()));
   assert.ok(Number(setting('maintenance_work_mem')!.replace('MB', '')) >= 64);
   assert.equal(setting('jit'), 'off');

@@ -1,6 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { createTestDatabase, deletePrefix, gatewayUrl, ingestInto, processUsage, REDIS_URL, startProcess, uniquePrefix, type Proc, type TestDatabase } from '@rag/testing';
+import {
+  createTestDatabase,
+  deletePrefix,
+  gatewayUrl,
+  ingestInto,
+  processUsage,
+  REDIS_URL,
+  startProcess,
+  uniquePrefix,
+  type Proc,
+  type TestDatabase,
+} from '@rag/testing';
 
 export interface BenchStack {
   url: string;
@@ -53,16 +64,33 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
   try {
     if (o.llm) {
       const port = String(18089 + Math.floor(Math.random() * 500));
-      const stub = await startProcess('llm-stub', 'packages/llm-stub/src/main.ts', { LLM_STUB_PORT: port, ...o.llm }, { readyLine: /http:\/\/127\.0\.0\.1:\d+/ });
+      const stub = await startProcess(
+        'llm-stub',
+        'packages/llm-stub/src/main.ts',
+        { LLM_STUB_PORT: port, ...o.llm },
+        { readyLine: /http:\/\/127\.0\.0\.1:\d+/ },
+      );
       procs.push(stub);
       stubUrl = `http://127.0.0.1:${port}/v1`;
       Object.assign(base, { LLM_PROVIDER: 'openai', OPENAI_BASE_URL: stubUrl, OPENAI_API_KEY: 'bench' });
     }
     // Workers log "worker started" at info; start them at info and quiet afterwards is not possible, so use info.
     for (let i = 0; i < o.workers; i++) {
-      procs.push(await startProcess(`worker-${i + 1}`, 'apps/worker/src/main.ts', { ...base, LOG_LEVEL: 'info', ...o.workerEnv }, { readyLine: ready }));
+      procs.push(
+        await startProcess(
+          `worker-${i + 1}`,
+          'apps/worker/src/main.ts',
+          { ...base, LOG_LEVEL: 'info', ...o.workerEnv },
+          { readyLine: ready },
+        ),
+      );
     }
-    const gw = await startProcess('gateway', 'apps/gateway/src/main.ts', { ...base, LOG_LEVEL: 'info' }, { readyLine: ready });
+    const gw = await startProcess(
+      'gateway',
+      'apps/gateway/src/main.ts',
+      { ...base, LOG_LEVEL: 'info' },
+      { readyLine: ready },
+    );
     procs.push(gw);
     const url = gatewayUrl(gw);
     let marks = new Map<string, number>();
@@ -103,7 +131,10 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
           cur.rssMiB = p.name === 'postgres' ? cur.rssMiB + u.rssMiB : Math.max(cur.rssMiB, u.rssMiB);
         }
         const self = process.cpuUsage(selfMark);
-        out['load-generator'] = { cpuPercent: ((self.user + self.system) / 1e6 / wall) * 100, rssMiB: process.memoryUsage().rss / 2 ** 20 };
+        out['load-generator'] = {
+          cpuPercent: ((self.user + self.system) / 1e6 / wall) * 100,
+          rssMiB: process.memoryUsage().rss / 2 ** 20,
+        };
         for (const v of Object.values(out)) {
           v.cpuPercent = Math.round(v.cpuPercent);
           v.rssMiB = Math.round(v.rssMiB);
@@ -125,5 +156,5 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
 
 export async function writeJson(file: string, data: unknown): Promise<void> {
   await fs.mkdir(new URL('.', `file://${file}`).pathname, { recursive: true });
-  await fs.writeFile(file, JSON.stringify(data, null, 2) + '\n');
+  await fs.writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
 }

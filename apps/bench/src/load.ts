@@ -27,17 +27,35 @@ export type Style = 'prefer-wait' | 'long-poll' | 'sync';
 
 /** One keep-alive connection pool for the whole load, sized so connections are never the bottleneck. */
 export function createAgent(connections = 512): Agent {
-  return new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 130_000, bodyTimeout: 130_000 });
+  return new Agent({
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: 130_000,
+    bodyTimeout: 130_000,
+  });
 }
 
 /** One ask, the way a client of the queued API does it (or, for the baseline, one synchronous request). */
-export async function askOnce(agent: Agent, base: string, body: object, style: Style, timeoutMs?: number): Promise<Sample> {
+export async function askOnce(
+  agent: Agent,
+  base: string,
+  body: object,
+  style: Style,
+  timeoutMs?: number,
+): Promise<Sample> {
   const t0 = performance.now();
   const signal = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (style === 'prefer-wait') headers.prefer = 'wait=30';
-    const res = await request(`${base}${style === 'sync' ? '/ask' : '/v1/ask'}`, { method: 'POST', headers, body: JSON.stringify(body), dispatcher: agent, signal });
+    const res = await request(`${base}${style === 'sync' ? '/ask' : '/v1/ask'}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      dispatcher: agent,
+      signal,
+    });
     let json = (await res.body.json().catch(() => undefined)) as any;
     let status = res.statusCode;
     // Long-poll until terminal (at most 4 rounds of 30 s: the longest deadline is 120 s).
@@ -69,21 +87,38 @@ export async function askOnce(agent: Agent, base: string, body: object, style: S
 }
 
 /** `users` closed-loop clients, each asking again as soon as its answer arrives, for `seconds`. */
-export async function closedLoop(opts: { agent: Agent; base: string; users: number; seconds: number; body: (i: number) => object; style: Style; timeoutMs?: number }): Promise<LoadResult> {
+export async function closedLoop(opts: {
+  agent: Agent;
+  base: string;
+  users: number;
+  seconds: number;
+  body: (i: number) => object;
+  style: Style;
+  timeoutMs?: number;
+}): Promise<LoadResult> {
   const samples: Sample[] = [];
   const end = performance.now() + opts.seconds * 1000;
   let n = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: opts.users }, async () => {
-      while (performance.now() < end) samples.push(await askOnce(opts.agent, opts.base, opts.body(n++), opts.style, opts.timeoutMs));
+      while (performance.now() < end)
+        samples.push(await askOnce(opts.agent, opts.base, opts.body(n++), opts.style, opts.timeoutMs));
     }),
   );
   return { samples, seconds: (performance.now() - start) / 1000 };
 }
 
 /** Open loop: `rate` asks per second for `seconds`, whatever the answers do (how real traffic arrives). */
-export async function openLoop(opts: { agent: Agent; base: string; rate: number; seconds: number; body: (i: number) => object; style: Style; timeoutMs?: number }): Promise<LoadResult> {
+export async function openLoop(opts: {
+  agent: Agent;
+  base: string;
+  rate: number;
+  seconds: number;
+  body: (i: number) => object;
+  style: Style;
+  timeoutMs?: number;
+}): Promise<LoadResult> {
   const total = Math.round(opts.rate * opts.seconds);
   const start = performance.now();
   const pending: Promise<Sample>[] = [];
@@ -134,16 +169,28 @@ export function summarize(r: LoadResult): Summary {
   const ret = ok.filter((s) => !s.cached).map((s) => s.retrievalMs ?? 0);
   const pw = ok.filter((s) => !s.cached).map((s) => s.poolWaitMs ?? 0);
   const gen = ok.filter((s) => !s.cached).map((s) => s.generationMs ?? 0);
-  const delivery = ok.filter((s) => !s.cached && s.workerTotalMs !== undefined).map((s) => Math.max(0, s.e2eMs - s.workerTotalMs!));
-  const pcts = (xs: number[]) => ({ p50: r1(percentile(xs, 0.5)), p95: r1(percentile(xs, 0.95)), p99: r1(percentile(xs, 0.99)) });
+  const delivery = ok
+    .filter((s) => !s.cached && s.workerTotalMs !== undefined)
+    .map((s) => Math.max(0, s.e2eMs - s.workerTotalMs!));
+  const pcts = (xs: number[]) => ({
+    p50: r1(percentile(xs, 0.5)),
+    p95: r1(percentile(xs, 0.95)),
+    p99: r1(percentile(xs, 0.99)),
+  });
   const errors: Record<string, number> = {};
-  for (const s of r.samples) if (!s.ok) errors[s.code ?? `http_${s.status}`] = (errors[s.code ?? `http_${s.status}`] ?? 0) + 1;
+  for (const s of r.samples)
+    if (!s.ok) errors[s.code ?? `http_${s.status}`] = (errors[s.code ?? `http_${s.status}`] ?? 0) + 1;
   return {
     asks: r.samples.length,
     completed: ok.length,
     completedPerSecond: r1(ok.length / r.seconds),
     successRate: r.samples.length ? Math.round((ok.length / r.samples.length) * 10000) / 10000 : 0,
-    e2eMs: { p50: r1(percentile(e2e, 0.5)), p95: r1(percentile(e2e, 0.95)), p99: r1(percentile(e2e, 0.99)), max: r1(Math.max(0, ...e2e)) },
+    e2eMs: {
+      p50: r1(percentile(e2e, 0.5)),
+      p95: r1(percentile(e2e, 0.95)),
+      p99: r1(percentile(e2e, 0.99)),
+      max: r1(Math.max(0, ...e2e)),
+    },
     queueWaitMs: { p50: r1(percentile(q, 0.5)), p95: r1(percentile(q, 0.95)), p99: r1(percentile(q, 0.99)) },
     retrievalMs: { p50: r1(percentile(ret, 0.5)), p95: r1(percentile(ret, 0.95)), p99: r1(percentile(ret, 0.99)) },
     poolWaitMs: pcts(pw),

@@ -31,7 +31,10 @@ if (values.list) {
   process.exit(0);
 }
 
-const names = values.scenario!.split(',').map((s) => s.trim()).filter(Boolean);
+const names = values
+  .scenario!.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const unknown = names.filter((n) => !(n in scenarios));
 if (unknown.length) {
   console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`);
@@ -47,18 +50,33 @@ await fs.mkdir(values.out!, { recursive: true });
 const results: ScenarioResult[] = [];
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 for (const name of names) {
-  const ctx: ScenarioContext = { seconds, args: { workers: values.workers, concurrency: values.concurrency, docs: values.docs, pool: values.pool, vectors: values.vectors }, log: (m) => console.log(`[${name}] ${m}`) };
+  const ctx: ScenarioContext = {
+    seconds,
+    args: {
+      workers: values.workers,
+      concurrency: values.concurrency,
+      docs: values.docs,
+      pool: values.pool,
+      vectors: values.vectors,
+    },
+    log: (m) => console.log(`[${name}] ${m}`),
+  };
   console.log(`[${name}] running (${scenarios[name].about})`);
   const t0 = performance.now();
   const result = await scenarios[name].run(ctx);
   console.log(`[${name}] done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   for (const run of result.runs) {
     const s = run.summary;
-    console.log(`[${name}] ${run.name}: ${s.completedPerSecond} completed/s, p50 ${s.e2eMs.p50} ms, p95 ${s.e2eMs.p95} ms, p99 ${s.e2eMs.p99} ms, success ${(s.successRate * 100).toFixed(1)}%, errors ${JSON.stringify(s.errors)}`);
+    console.log(
+      `[${name}] ${run.name}: ${s.completedPerSecond} completed/s, p50 ${s.e2eMs.p50} ms, p95 ${s.e2eMs.p95} ms, p99 ${s.e2eMs.p99} ms, success ${(s.successRate * 100).toFixed(1)}%, errors ${JSON.stringify(s.errors)}`,
+    );
   }
   results.push(result);
-  await fs.writeFile(path.join(values.out!, `${name}-${stamp}.json`), JSON.stringify({ machine: machine(), seconds, ...result }, null, 2) + '\n');
+  await fs.writeFile(
+    path.join(values.out!, `${name}-${stamp}.json`),
+    `${JSON.stringify({ machine: machine(), seconds, ...result }, null, 2)}\n`,
+  );
 }
 const md = toMarkdown(results);
-await fs.writeFile(path.join(values.out!, 'summary.md'), md + '\n');
+await fs.writeFile(path.join(values.out!, 'summary.md'), `${md}\n`);
 console.log(`\nwrote ${path.relative(ROOT, values.out!)}/summary.md`);

@@ -5,11 +5,19 @@ import { processUsage } from '@rag/testing';
  * Opens all `connections` of a pool (whose connections carry `applicationName`), finds their PostgreSQL server
  * processes, and returns a reader of their CPU seconds so far: the database's share of what the pool runs.
  */
-export async function poolServerCpu(pool: Pool, applicationName: string, connections: number): Promise<() => Promise<number>> {
+export async function poolServerCpu(
+  pool: Pool,
+  applicationName: string,
+  connections: number,
+): Promise<() => Promise<number>> {
   const held = await Promise.all(Array.from({ length: connections }, () => pool.connect()));
   held.forEach((c) => c.release());
   const backends = (
-    await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [applicationName])
+    await pool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()',
+      [applicationName],
+    )
   ).rows.map((r) => r.pid);
-  return async () => (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);
+  return async () =>
+    (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);
 }

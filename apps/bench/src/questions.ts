@@ -25,7 +25,7 @@ export function uniqueAsk(questions: string[]) {
 
 /** Zipf(s) over the list: a few questions very often, a long tail rarely (how real users repeat themselves). */
 export function zipfAsk(questions: string[], s = 1.1, seed = 42) {
-  const weights = questions.map((_, k) => 1 / Math.pow(k + 1, s));
+  const weights = questions.map((_, k) => 1 / (k + 1) ** s);
   const total = weights.reduce((a, b) => a + b, 0);
   const cdf: number[] = [];
   let acc = 0;

@@ -10,7 +10,11 @@ const USAGE = 'usage: npm run ingest -- [--defer-index] [--concurrency N] <file-
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { 'defer-index': { type: 'boolean', default: false }, concurrency: { type: 'string', default: '4' }, help: { type: 'boolean' } },
+    options: {
+      'defer-index': { type: 'boolean', default: false },
+      concurrency: { type: 'string', default: '4' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help || positionals.length === 0) {
     console.error(USAGE);
@@ -35,7 +39,9 @@ async function main(): Promise<number> {
       batchSize: config.EMBEDDING_BATCH_SIZE,
       concurrency: Number(values.concurrency) || 4,
       deferIndex: values['defer-index'],
-      onProgress: tty ? (p) => process.stderr.write(`\ringest: ${p.done}/${p.total} files, ${p.chunks} chunks`) : undefined,
+      onProgress: tty
+        ? (p) => process.stderr.write(`\ringest: ${p.done}/${p.total} files, ${p.chunks} chunks`)
+        : undefined,
     });
     if (tty) process.stderr.write('\n');
     if (summary.documents > 0) await publishCorpusVersion(config.REDIS_URL, config.QUEUE_PREFIX, summary.corpusVersion);
@@ -62,7 +68,9 @@ async function publishCorpusVersion(url: string, prefix: string, version: number
     await redis.connect();
     await redis.set(redisKeys(prefix).corpusVersion, String(version));
   } catch (err) {
-    console.error(`ingest: warning: could not publish the corpus version to Redis (${(err as Error).message}); cached answers may be stale until CACHE_TTL_S`);
+    console.error(
+      `ingest: warning: could not publish the corpus version to Redis (${(err as Error).message}); cached answers may be stale until CACHE_TTL_S`,
+    );
   } finally {
     await closeRedis(redis);
   }

@@ -20,12 +20,18 @@ export type AskRequest = z.infer<typeof askRequestSchema>;
 
 export function parseAskRequest(body: unknown): AskRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ValidationError('the request body must be a JSON object', [{ field: '(body)', message: 'expected an object' }]);
+    throw new ValidationError('the request body must be a JSON object', [
+      { field: '(body)', message: 'expected an object' },
+    ]);
   }
   const r = askRequestSchema.safeParse(body);
   if (r.success) return r.data;
   const details = r.error.issues.map((i) => ({
-    field: i.path.length ? i.path.join('.') : i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys?.join(', ') ?? '(body)' : '(body)',
+    field: i.path.length
+      ? i.path.join('.')
+      : i.code === 'unrecognized_keys'
+        ? ((i as { keys?: string[] }).keys?.join(', ') ?? '(body)')
+        : '(body)',
     message: i.message,
   }));
   throw new ValidationError(`invalid request: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
@@ -35,9 +41,13 @@ export function parseAskRequest(body: unknown): AskRequest {
 export function parseWait(value: unknown, source: string): number {
   if (value === undefined || value === null || value === '') return 0;
   const s = String(value).trim();
-  if (!/^\d+(\.\d+)?$/.test(s)) throw new ValidationError(`${source} must be a number of seconds between 0 and 30`, [{ field: source, message: 'expected 0-30' }]);
+  if (!/^\d+(\.\d+)?$/.test(s))
+    throw new ValidationError(`${source} must be a number of seconds between 0 and 30`, [
+      { field: source, message: 'expected 0-30' },
+    ]);
   const n = Number(s);
-  if (n > 30) throw new ValidationError(`${source} must be at most 30 seconds`, [{ field: source, message: 'expected 0-30' }]);
+  if (n > 30)
+    throw new ValidationError(`${source} must be at most 30 seconds`, [{ field: source, message: 'expected 0-30' }]);
   return n;
 }
 

@@ -68,7 +68,7 @@ export class AskService {
   ): Promise<Submission> {
     const { keys, redis, settings } = this.d;
     const now = Date.now();
-    let id: string = randomUUID();
+    const id: string = randomUUID();
 
     if (opts.idempotencyKey !== undefined) {
       const idemKey = keys.idempotency(sha256(`${opts.clientId ?? ''}\n${opts.idempotencyKey}`));
@@ -78,10 +78,17 @@ export class AskService {
         const prior = JSON.parse((await redis.get(idemKey)) ?? '{}') as { id?: string; bodyHash?: string };
         if (prior.id) {
           if (prior.bodyHash !== bodyHash) {
-            throw new ConflictError('idempotency_conflict', 'this Idempotency-Key was already used with a different request body');
+            throw new ConflictError(
+              'idempotency_conflict',
+              'this Idempotency-Key was already used with a different request body',
+            );
           }
           // The first request may still be between claiming the key and enqueuing: it is queued in any case.
-          const view = (await this.read(prior.id)) ?? { id: prior.id, status: 'queued' as const, createdAt: new Date(now).toISOString() };
+          const view = (await this.read(prior.id)) ?? {
+            id: prior.id,
+            status: 'queued' as const,
+            createdAt: new Date(now).toISOString(),
+          };
           return { view, served: 'idempotent' };
         }
       }
@@ -118,11 +125,16 @@ export class AskService {
       if (otherId) {
         const other = await this.d.queue.getJob(otherId);
         // No job yet: its owner claimed the key a moment ago and is adding it now; share it all the same.
-        if (!other) return { view: { id: otherId, status: 'queued', createdAt: new Date(now).toISOString() }, served: 'coalesced' };
+        if (!other)
+          return {
+            view: { id: otherId, status: 'queued', createdAt: new Date(now).toISOString() },
+            served: 'coalesced',
+          };
         // Running, or completed a moment ago (this request read the cache just before it was filled): share it.
         // Only a failed one is not shared: this ask deserves its own attempt.
         const view = jobToView(other);
-        if ((view.status !== 'failed' && view.status !== 'cancelled' && !view.result?.degraded)) return { view, served: 'coalesced' };
+        if (view.status !== 'failed' && view.status !== 'cancelled' && !view.result?.degraded)
+          return { view, served: 'coalesced' };
       }
       await redis.set(flightKey, id, 'PX', timeoutMs);
     }
@@ -187,11 +199,18 @@ export class AskService {
     const rate = this.d.events.drainRate();
     const retryAfter = Math.min(60, Math.max(1, Math.ceil((waiting - max + 1) / Math.max(rate, 0.5))));
     this.d.metrics.asksRefused.inc({ code: 'overloaded' });
-    throw new TooManyError('overloaded', `the queue is full (${waiting} asks waiting); retry after ${retryAfter} s`, retryAfter);
+    throw new TooManyError(
+      'overloaded',
+      `the queue is full (${waiting} asks waiting); retry after ${retryAfter} s`,
+      retryAfter,
+    );
   }
 
   read(id: string): Promise<AskView | null> {
-    return readAsk({ queue: this.d.queue, redis: this.d.redis, keys: this.d.keys, resultTtlS: this.d.settings.resultTtlS }, id);
+    return readAsk(
+      { queue: this.d.queue, redis: this.d.redis, keys: this.d.keys, resultTtlS: this.d.settings.resultTtlS },
+      id,
+    );
   }
 
   /**
@@ -265,7 +284,8 @@ export class AskService {
     }
     const after = await this.read(id);
     if (after?.status === 'cancelled') return after;
-    if (after && TERMINAL.has(after.status)) throw new ConflictError('already_finished', `the ask is already ${after.status}`);
+    if (after && TERMINAL.has(after.status))
+      throw new ConflictError('already_finished', `the ask is already ${after.status}`);
     // No worker acknowledged within 5 s (e.g. its worker died): the abort is delivered when one picks it up.
     return after ?? view;
   }

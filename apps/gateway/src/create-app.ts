@@ -34,7 +34,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Errors of the Redis client mean Redis is unreachable: the client should come back, not see a 500. */
 function isRedisDown(err: unknown, redis: Redis): boolean {
   const msg = (err as Error)?.message ?? '';
-  return redis.status !== 'ready' || /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries|Stream isn't writeable|Command timed out/i.test(msg);
+  return (
+    redis.status !== 'ready' ||
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries|Stream isn't writeable|Command timed out/i.test(
+      msg,
+    )
+  );
 }
 
 export function createApp(d: AppDeps): express.Express {
@@ -54,14 +59,22 @@ export function createApp(d: AppDeps): express.Express {
       },
       // Probes and scrapes would drown the log; successful asks are logged at debug to keep hot-path I/O low.
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
     }),
   );
   app.use((req, res, next) => {
     const start = performance.now();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.path.startsWith(ADMIN_PATH) ? ADMIN_PATH : 'unmatched';
-      d.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, (performance.now() - start) / 1000);
+      const route = req.route?.path
+        ? `${req.baseUrl}${req.route.path}`
+        : req.path.startsWith(ADMIN_PATH)
+          ? ADMIN_PATH
+          : 'unmatched';
+      d.metrics.httpDuration.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        (performance.now() - start) / 1000,
+      );
       if (req.method === 'POST' && res.locals.served) d.metrics.asksSubmitted.inc({ served: res.locals.served });
     });
     next();
@@ -76,14 +89,26 @@ export function createApp(d: AppDeps): express.Express {
   if (d.config.ADMIN_USER && d.config.ADMIN_PASSWORD) {
     const auth = requireBasicAuth(d.config.ADMIN_USER, d.config.ADMIN_PASSWORD);
     app.use(ADMIN_PATH, auth, bullBoardRouter(d.queue, d.config.ADMIN_READ_ONLY));
-    app.use('/monitoring', auth, monitoringRouter({ redis: d.redis, keys: d.keys, pool: d.pool, poolMax: d.config.PG_POOL_MAX, queue: d.queue }));
+    app.use(
+      '/monitoring',
+      auth,
+      monitoringRouter({ redis: d.redis, keys: d.keys, pool: d.pool, poolMax: d.config.PG_POOL_MAX, queue: d.queue }),
+    );
   } else {
-    app.use('/monitoring', monitoringRouter({ redis: d.redis, keys: d.keys, pool: d.pool, poolMax: d.config.PG_POOL_MAX, queue: d.queue }));
+    app.use(
+      '/monitoring',
+      monitoringRouter({ redis: d.redis, keys: d.keys, pool: d.pool, poolMax: d.config.PG_POOL_MAX, queue: d.queue }),
+    );
   }
 
   const limiter =
     d.config.RATE_LIMIT_PER_MIN > 0
-      ? new RateLimiterRedis({ storeClient: d.redis, keyPrefix: d.keys.rateLimit, points: d.config.RATE_LIMIT_PER_MIN, duration: 60 })
+      ? new RateLimiterRedis({
+          storeClient: d.redis,
+          keyPrefix: d.keys.rateLimit,
+          points: d.config.RATE_LIMIT_PER_MIN,
+          duration: 60,
+        })
       : undefined;
   const rateLimit = async (req: Request) => {
     if (!limiter) return;
@@ -93,7 +118,11 @@ export function createApp(d: AppDeps): express.Express {
       if (res instanceof RateLimiterRes) {
         const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
         d.metrics.asksRefused.inc({ code: 'rate_limited' });
-        throw new TooManyError('rate_limited', `rate limit of ${d.config.RATE_LIMIT_PER_MIN} asks per minute reached; retry after ${retryAfter} s`, retryAfter);
+        throw new TooManyError(
+          'rate_limited',
+          `rate limit of ${d.config.RATE_LIMIT_PER_MIN} asks per minute reached; retry after ${retryAfter} s`,
+          retryAfter,
+        );
       }
       throw res;
     }
@@ -102,7 +131,11 @@ export function createApp(d: AppDeps): express.Express {
   const api = express.Router();
   // While the request-path connection is down, answer 503 at once instead of queueing commands.
   api.use('/ask', (_req, _res, next) => {
-    next(d.redis.status === 'ready' ? undefined : new UnavailableError('the queue (Redis) is not reachable; retry shortly'));
+    next(
+      d.redis.status === 'ready'
+        ? undefined
+        : new UnavailableError('the queue (Redis) is not reachable; retry shortly'),
+    );
   });
   if (d.config.API_KEY_HASHES.length) api.use('/ask', requireApiKey(d.config.API_KEY_HASHES));
   api.use('/ask', express.json({ limit: '64kb', strict: true }));
@@ -115,10 +148,16 @@ export function createApp(d: AppDeps): express.Express {
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
-    else if (err?.type === 'entity.too.large') e = new HttpError(413, 'payload_too_large', 'the request body is larger than 64 KiB');
-    else if (err?.type === 'entity.parse.failed') e = new HttpError(400, 'invalid_request', 'the request body is not valid JSON', { details: [{ field: '(body)', message: 'malformed JSON' }] });
-    else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') e = new HttpError(415, 'unsupported_media_type', 'unsupported body encoding');
-    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) e = new HttpError(err.status, 'invalid_request', 'the request could not be read');
+    else if (err?.type === 'entity.too.large')
+      e = new HttpError(413, 'payload_too_large', 'the request body is larger than 64 KiB');
+    else if (err?.type === 'entity.parse.failed')
+      e = new HttpError(400, 'invalid_request', 'the request body is not valid JSON', {
+        details: [{ field: '(body)', message: 'malformed JSON' }],
+      });
+    else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported')
+      e = new HttpError(415, 'unsupported_media_type', 'unsupported body encoding');
+    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
+      e = new HttpError(err.status, 'invalid_request', 'the request could not be read');
     else if (isRedisDown(err, d.redis)) e = new UnavailableError('the queue (Redis) is not reachable; retry shortly');
     else {
       req.log?.error({ err }, 'unhandled error');
@@ -129,7 +168,9 @@ export function createApp(d: AppDeps): express.Express {
       return;
     }
     for (const [k, v] of Object.entries(e.headers ?? {})) res.setHeader(k, v);
-    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+    res
+      .status(e.status)
+      .json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
   };
   app.use(onError);
   return app;

@@ -4,7 +4,12 @@ export class HttpError extends Error {
   readonly code: string;
   readonly details?: unknown[];
   readonly headers?: Record<string, string>;
-  constructor(status: number, code: string, message: string, opts: { details?: unknown[]; headers?: Record<string, string> } = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    opts: { details?: unknown[]; headers?: Record<string, string> } = {},
+  ) {
     super(message);
     this.name = 'HttpError';
     this.status = status;

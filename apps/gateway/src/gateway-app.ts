@@ -18,8 +18,10 @@ export interface GatewayApp {
 
 /** The model tag in cache keys: a change of provider or model must not serve answers of the old one. */
 export function modelTag(c: Config): string {
-  const emb = c.EMBEDDINGS_PROVIDER === 'openai' ? `openai:${c.EMBEDDING_MODEL}:${c.EMBEDDING_DIM}` : `hash:${c.EMBEDDING_DIM}`;
-  const llm = c.LLM_PROVIDER === 'openai' ? `openai:${c.LLM_MODEL}:${c.LLM_MAX_TOKENS}:${c.LLM_TEMPERATURE}` : 'extractive';
+  const emb =
+    c.EMBEDDINGS_PROVIDER === 'openai' ? `openai:${c.EMBEDDING_MODEL}:${c.EMBEDDING_DIM}` : `hash:${c.EMBEDDING_DIM}`;
+  const llm =
+    c.LLM_PROVIDER === 'openai' ? `openai:${c.LLM_MODEL}:${c.LLM_MAX_TOKENS}:${c.LLM_TEMPERATURE}` : 'extractive';
   return `${emb}|${llm}`;
 }
 
@@ -30,8 +32,13 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
   // Request-path connection: fails fast when Redis is down (503), reconnects by itself.
   const redis = createRedis(config.REDIS_URL, 'command');
   const eventsConnection = createRedis(config.REDIS_URL, 'blocking');
-  for (const c of [redis, eventsConnection]) c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
-  const queue = new Queue<AskJobData, AskResult>(ASK_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX, skipWaitingForReady: true });
+  for (const c of [redis, eventsConnection])
+    c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  const queue = new Queue<AskJobData, AskResult>(ASK_QUEUE, {
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    skipWaitingForReady: true,
+  });
   queue.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
   const events = new AskEvents({ connection: eventsConnection, prefix: config.QUEUE_PREFIX });
   // The gateway's pool only serves readiness and monitoring: two connections are plenty.
@@ -70,7 +77,8 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
   });
   const { port } = server.address() as { port: number };
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-  if (!config.ADMIN_USER) logger.warn('ADMIN_USER/ADMIN_PASSWORD not set: the Bull Board dashboard (/admin/queues) is not served');
+  if (!config.ADMIN_USER)
+    logger.warn('ADMIN_USER/ADMIN_PASSWORD not set: the Bull Board dashboard (/admin/queues) is not served');
   logger.info({ url }, 'gateway listening');
 
   let closing: Promise<void> | undefined;

@@ -20,7 +20,9 @@ try {
   logger.fatal({ err }, `gateway failed to start: ${(err as Error).message}`);
   process.exit(1);
 }
-console.log(`gateway: ${app.url}/v1/ask  (health ${app.url}/healthz, metrics ${app.url}/metrics, dashboard ${app.url}/admin/queues)`);
+console.log(
+  `gateway: ${app.url}/v1/ask  (health ${app.url}/healthz, metrics ${app.url}/metrics, dashboard ${app.url}/admin/queues)`,
+);
 
 let stopping = false;
 const stop = (signal: string) => {

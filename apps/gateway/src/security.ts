@@ -25,7 +25,11 @@ export function requireApiKey(hashesHex: string[]): RequestHandler {
       for (const s of stored) ok = timingSafeEqual(digest, s) || ok;
     }
     if (!ok) {
-      next(new HttpError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)', { headers: { 'WWW-Authenticate': 'Bearer' } }));
+      next(
+        new HttpError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)', {
+          headers: { 'WWW-Authenticate': 'Bearer' },
+        }),
+      );
       return;
     }
     next();

@@ -25,7 +25,10 @@ let signals = 0;
 const stop = (signal: string) => {
   signals++;
   if (signals > 1) {
-    logger.warn({ signal }, 'second signal: exiting now; unfinished asks are recovered by other workers after their lock expires');
+    logger.warn(
+      { signal },
+      'second signal: exiting now; unfinished asks are recovered by other workers after their lock expires',
+    );
     process.exit(1);
   }
   logger.info({ signal }, 'shutting down');

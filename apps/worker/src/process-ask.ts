@@ -24,7 +24,11 @@ export const SHUTDOWN_REASON = 'shutdown';
  * the embedding call, the pg query and the LLM request, so the slot is free the moment the ask ends.
  */
 export function createAskProcessor(d: ProcessAskDeps) {
-  return async function processAsk(job: Job<AskJobData, AskResult>, token?: string, signal?: AbortSignal): Promise<AskResult> {
+  return async function processAsk(
+    job: Job<AskJobData, AskResult>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<AskResult> {
     const parsed = askJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(formatFailure('internal', 'malformed ask payload'));
     const data = parsed.data;
@@ -33,7 +37,12 @@ export function createAskProcessor(d: ProcessAskDeps) {
     const queuedMs = startedAt - data.createdAt;
     if (startedAt >= data.deadline) {
       log.info({ queuedMs }, 'ask expired in the queue');
-      throw new UnrecoverableError(formatFailure('expired', `the deadline passed ${startedAt - data.deadline} ms before a worker could start the ask`));
+      throw new UnrecoverableError(
+        formatFailure(
+          'expired',
+          `the deadline passed ${startedAt - data.deadline} ms before a worker could start the ask`,
+        ),
+      );
     }
     const observe = (stage: string, ms: number) => {
       d.metrics.stageDuration.observe({ stage }, ms / 1000);
@@ -46,7 +55,14 @@ export function createAskProcessor(d: ProcessAskDeps) {
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     try {
       const out = await answerQuestion(
-        { question: data.question, mode: data.mode, topK: data.topK, documentIds: data.documentIds, deadline: data.deadline, signal: combined },
+        {
+          question: data.question,
+          mode: data.mode,
+          topK: data.topK,
+          documentIds: data.documentIds,
+          deadline: data.deadline,
+          signal: combined,
+        },
         d.rag,
       );
       const totalMs = Date.now() - data.createdAt;
@@ -68,13 +84,21 @@ export function createAskProcessor(d: ProcessAskDeps) {
         ...(out.degraded ? { degraded: true } : {}),
         timings: { queuedMs, ...out.timings, totalMs },
       };
-      if (d.onResult) await d.onResult(data, result).catch((err: unknown) => log.warn({ err }, 'storing the result in the cache failed'));
+      if (d.onResult)
+        await d
+          .onResult(data, result)
+          .catch((err: unknown) => log.warn({ err }, 'storing the result in the cache failed'));
       log.info({ totalMs, queuedMs, model: out.model, degraded: out.degraded }, 'ask completed');
       return result;
     } catch (err) {
       if (deadline.signal.aborted) {
         log.info({ elapsedMs: Date.now() - startedAt }, 'ask aborted at its deadline');
-        throw new UnrecoverableError(formatFailure('timeout', `the ask did not finish within its deadline (${data.deadline - data.createdAt} ms from submission)`));
+        throw new UnrecoverableError(
+          formatFailure(
+            'timeout',
+            `the ask did not finish within its deadline (${data.deadline - data.createdAt} ms from submission)`,
+          ),
+        );
       }
       if (signal?.aborted) {
         if (signal.reason === SHUTDOWN_REASON && token) {

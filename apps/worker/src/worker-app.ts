@@ -5,8 +5,26 @@ import { Worker } from 'bullmq';
 import type { Config } from '@rag/config';
 import { closePool, createPool, getCorpusVersion, assertEmbeddingDim } from '@rag/db';
 import { createMetrics, StatsWindow, type Logger } from '@rag/observability';
-import { BreakerEmbedder, BreakerGenerator, CachedEmbedder, createBreaker, createEmbedder, createGenerators, type Embedder, type Generator } from '@rag/rag';
-import { ASK_QUEUE, askJobOptions, closeRedis, createRedis, parseFailure, redisKeys, type AskJobData, type AskResult } from '@rag/queue';
+import {
+  BreakerEmbedder,
+  BreakerGenerator,
+  CachedEmbedder,
+  createBreaker,
+  createEmbedder,
+  createGenerators,
+  type Embedder,
+  type Generator,
+} from '@rag/rag';
+import {
+  ASK_QUEUE,
+  askJobOptions,
+  closeRedis,
+  createRedis,
+  parseFailure,
+  redisKeys,
+  type AskJobData,
+  type AskResult,
+} from '@rag/queue';
 import { createAskProcessor, SHUTDOWN_REASON } from './process-ask.ts';
 import { createResultCache } from './result-cache.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -48,7 +66,8 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
   const redis = createRedis(config.REDIS_URL, 'blocking');
   const subscriber = createRedis(config.REDIS_URL, 'blocking');
   const bullConnection = createRedis(config.REDIS_URL, 'blocking');
-  for (const c of [redis, subscriber, bullConnection]) c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  for (const c of [redis, subscriber, bullConnection])
+    c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
 
   // Network providers sit behind circuit breakers: when an endpoint keeps failing, asks fail fast (or degrade).
   const breaker = (name: string) =>
@@ -71,7 +90,8 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     });
   }
   const generators = opts.generator ? { generator: opts.generator } : createGenerators(config);
-  if (!opts.generator && config.LLM_PROVIDER === 'openai') generators.generator = new BreakerGenerator(generators.generator, breaker('llm'));
+  if (!opts.generator && config.LLM_PROVIDER === 'openai')
+    generators.generator = new BreakerGenerator(generators.generator, breaker('llm'));
   const cache = createResultCache({ redis, ttlS: config.CACHE_TTL_S, metrics });
 
   await checkStartup(config, { pool, redis, keys, logger });
@@ -157,8 +177,30 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
   const addr = metricsServer.address() as { port: number };
   const metricsUrl = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${addr.port}`;
 
-  const heartbeat = startHeartbeat({ id, redis, keys, worker, pool, poolMax: config.PG_POOL_MAX, metrics, stats, active: () => active, concurrency: config.WORKER_CONCURRENCY, metricsUrl, logger });
-  logger.info({ concurrency: config.WORKER_CONCURRENCY, poolMax: config.PG_POOL_MAX, metricsUrl, llm: generators.generator.model, embeddings: embedder.model }, 'worker started');
+  const heartbeat = startHeartbeat({
+    id,
+    redis,
+    keys,
+    worker,
+    pool,
+    poolMax: config.PG_POOL_MAX,
+    metrics,
+    stats,
+    active: () => active,
+    concurrency: config.WORKER_CONCURRENCY,
+    metricsUrl,
+    logger,
+  });
+  logger.info(
+    {
+      concurrency: config.WORKER_CONCURRENCY,
+      poolMax: config.PG_POOL_MAX,
+      metricsUrl,
+      llm: generators.generator.model,
+      embeddings: embedder.model,
+    },
+    'worker started',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -178,7 +220,12 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
 
 async function checkStartup(
   config: Config,
-  d: { pool: ReturnType<typeof createPool>; redis: ReturnType<typeof createRedis>; keys: ReturnType<typeof redisKeys>; logger: Logger },
+  d: {
+    pool: ReturnType<typeof createPool>;
+    redis: ReturnType<typeof createRedis>;
+    keys: ReturnType<typeof redisKeys>;
+    logger: Logger;
+  },
 ): Promise<void> {
   await assertEmbeddingDim(d.pool, config.EMBEDDING_DIM);
   // Seed the corpus version the cache keys use, in case Redis lost it (restart without persistence).
@@ -187,7 +234,10 @@ async function checkStartup(
   try {
     const policy = ((await d.redis.config('GET', 'maxmemory-policy')) as string[])[1];
     if (policy && policy !== 'noeviction') {
-      d.logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued asks; set it to noeviction`);
+      d.logger.warn(
+        { policy },
+        `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued asks; set it to noeviction`,
+      );
     }
   } catch {
     // Managed Redis services often forbid CONFIG; nothing to check then.

@@ -11,13 +11,16 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL with protocol ${protocols.join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with protocol ${protocols.join(' or ')}`,
+  );
 const optionalString = z.string().trim().min(1).optional();
 
 export const envSchema = z.object({
@@ -126,22 +129,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${name}: ${issue.message}${got}`);
   }
   const e = parsed.data;
-  if (e.CHUNK_OVERLAP >= e.CHUNK_SIZE) throw new ConfigError('Invalid configuration: CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
+  if (e.CHUNK_OVERLAP >= e.CHUNK_SIZE)
+    throw new ConfigError('Invalid configuration: CHUNK_OVERLAP: must be smaller than CHUNK_SIZE');
   if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError('Invalid configuration: ADMIN_PASSWORD: ADMIN_USER and ADMIN_PASSWORD must be set together');
   }
   if ((e.LLM_PROVIDER === 'openai' || e.EMBEDDINGS_PROVIDER === 'openai') && !e.OPENAI_API_KEY && !e.OPENAI_BASE_URL) {
-    throw new ConfigError('Invalid configuration: OPENAI_API_KEY: required when a provider is "openai" (or set OPENAI_BASE_URL for a keyless local endpoint)');
+    throw new ConfigError(
+      'Invalid configuration: OPENAI_API_KEY: required when a provider is "openai" (or set OPENAI_BASE_URL for a keyless local endpoint)',
+    );
   }
-  const hashes = (e.API_KEY_HASHES ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const hashes = (e.API_KEY_HASHES ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const badHash = hashes.find((h) => !/^[0-9a-f]{64}$/.test(h));
-  if (badHash) throw new ConfigError('Invalid configuration: API_KEY_HASHES: each entry must be a SHA-256 hex digest (64 hex characters)');
+  if (badHash)
+    throw new ConfigError(
+      'Invalid configuration: API_KEY_HASHES: each entry must be a SHA-256 hex digest (64 hex characters)',
+    );
   const concurrency = e.WORKER_CONCURRENCY ?? defaultConcurrency(e.LLM_PROVIDER);
   return {
     ...e,
     WORKER_CONCURRENCY: concurrency,
     PG_POOL_MAX: e.PG_POOL_MAX ?? defaultPoolMax(concurrency),
     API_KEY_HASHES: hashes,
-    CORS_ORIGINS: (e.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    CORS_ORIGINS: (e.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

@@ -36,12 +36,15 @@ describe('configuration', () => {
   ];
   for (const [env, message] of bad) {
     test(`rejects ${JSON.stringify(env)} with one line naming the variable`, () => {
-      assert.throws(() => loadConfig(env), (err: Error) => {
-        assert.ok(err instanceof ConfigError);
-        assert.match(err.message, message);
-        assert.ok(!err.message.includes('\n'));
-        return true;
-      });
+      assert.throws(
+        () => loadConfig(env),
+        (err: Error) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, message);
+          assert.ok(!err.message.includes('\n'));
+          return true;
+        },
+      );
     });
   }
   test('a keyless local OpenAI-compatible endpoint is fine', () => {

@@ -31,7 +31,10 @@ class VectorClient extends pg.Client {
       return this;
     });
     if (!callback) return ready;
-    ready.then(() => callback(null, this), (err: Error) => callback(err));
+    ready.then(
+      () => callback(null, this),
+      (err: Error) => callback(err),
+    );
     return undefined;
   }
 }

@@ -1,7 +1,13 @@
 export { createPool, closePool } from './create-pool.ts';
 export type { Pool, PoolClient, PoolOptions } from './create-pool.ts';
 export { runMigrations, migrationsDir, embeddingColumnDim, assertEmbeddingDim } from './migrate.ts';
-export { getDocumentHash, getDocumentHashes, countDocuments, replaceDocument, deleteDocument } from './queries/documents.ts';
+export {
+  getDocumentHash,
+  getDocumentHashes,
+  countDocuments,
+  replaceDocument,
+  deleteDocument,
+} from './queries/documents.ts';
 export type { ChunkRow, DocumentRow } from './queries/documents.ts';
 export { getCorpusVersion, bumpCorpusVersion } from './queries/corpus.ts';
 export { searchChunks, QueryAbortedError } from './queries/search-chunks.ts';

@@ -9,7 +9,11 @@ export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta
  * Applies pending migrations (idempotent; node-pg-migrate holds an advisory lock so concurrent runs serialise).
  * Returns the names of the migrations applied by this call.
  */
-export async function runMigrations(opts: { databaseUrl: string; embeddingDim: number; log?: (msg: string) => void }): Promise<string[]> {
+export async function runMigrations(opts: {
+  databaseUrl: string;
+  embeddingDim: number;
+  log?: (msg: string) => void;
+}): Promise<string[]> {
   const client = new pg.Client({ connectionString: opts.databaseUrl });
   await client.connect();
   try {

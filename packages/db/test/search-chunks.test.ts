@@ -50,7 +50,10 @@ describe('searchChunks', () => {
 
   test('returns the nearest chunks first, with cosine similarity and titles', async () => {
     const { hits } = await search();
-    assert.deepEqual(hits.map((h) => h.content), ['exactly on axis 0', 'mostly axis 0', 'half way']);
+    assert.deepEqual(
+      hits.map((h) => h.content),
+      ['exactly on axis 0', 'mostly axis 0', 'half way'],
+    );
     assert.ok(Math.abs(hits[0].score - 1) < 1e-6);
     assert.ok(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
     assert.equal(hits[2].title, 'Title b.md');
@@ -58,13 +61,22 @@ describe('searchChunks', () => {
 
   test('a document filter keeps only those documents', async () => {
     const { hits } = await search({ documentIds: ['b.md'] });
-    assert.deepEqual(hits.map((h) => [h.documentId, h.ordinal]), [['b.md', 0], ['b.md', 1]]);
+    assert.deepEqual(
+      hits.map((h) => [h.documentId, h.ordinal]),
+      [
+        ['b.md', 0],
+        ['b.md', 1],
+      ],
+    );
   });
 
   test('document ids are data, never SQL (they are spliced into the one-message search escaped)', async () => {
     const hostile = ["a.md'); DROP TABLE chunks; --", "b.md\\'", 'a.md'];
     const { hits } = await search({ documentIds: hostile });
-    assert.deepEqual(hits.map((h) => h.documentId), ['a.md', 'a.md']);
+    assert.deepEqual(
+      hits.map((h) => h.documentId),
+      ['a.md', 'a.md'],
+    );
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM chunks')).rows[0].n, 4);
   });
 

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { bumpCorpusVersion, getCorpusVersion, getDocumentHashes, replaceDocument, type ChunkRow, type Pool } from '@rag/db';
+import {
+  bumpCorpusVersion,
+  getCorpusVersion,
+  getDocumentHashes,
+  replaceDocument,
+  type ChunkRow,
+  type Pool,
+} from '@rag/db';
 import { chunkText, type Embedder } from '@rag/rag';
 import { collectFiles, titleOf, type SourceFile } from './collect-files.ts';
 
@@ -58,7 +65,11 @@ async function reusableEmbeddings(o: IngestOptions, documentId: string, title: s
   return new Map(r.rows.map((row) => [row.content, row.embedding]));
 }
 
-async function writeDocument(p: Awaited<ReturnType<typeof prepare>>, o: IngestOptions, existed: boolean): Promise<{ chunks: number; reused: number }> {
+async function writeDocument(
+  p: Awaited<ReturnType<typeof prepare>>,
+  o: IngestOptions,
+  existed: boolean,
+): Promise<{ chunks: number; reused: number }> {
   const pieces = await chunkText(p.text, { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap });
   const title = titleOf(p.text, p.file.absPath);
   const known = existed ? await reusableEmbeddings(o, p.file.documentId, title) : new Map<string, number[]>();
@@ -108,7 +119,10 @@ async function writeDocument(p: Awaited<ReturnType<typeof prepare>>, o: IngestOp
 export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const files = await collectFiles(inputs);
-  const stored = await getDocumentHashes(o.pool, files.map((f) => f.documentId));
+  const stored = await getDocumentHashes(
+    o.pool,
+    files.map((f) => f.documentId),
+  );
   let documents = 0;
   let unchanged = 0;
   let chunks = 0;

@@ -9,7 +9,8 @@ import { HashEmbeddings } from '@rag/rag';
 import { createTestDatabase, type TestDatabase } from '@rag/testing';
 import { collectFiles, ingestPaths, titleOf } from '../src/index.ts';
 
-const paragraph = (word: string, i: number) => `${word} đoạn ${i}: nhà thầu nộp hồ sơ dự thầu đúng hạn và kèm bảo đảm dự thầu hợp lệ.`;
+const paragraph = (word: string, i: number) =>
+  `${word} đoạn ${i}: nhà thầu nộp hồ sơ dự thầu đúng hạn và kèm bảo đảm dự thầu hợp lệ.`;
 
 describe('ingestion', () => {
   let db: TestDatabase;
@@ -24,8 +25,14 @@ describe('ingestion', () => {
     pool = createPool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 5000, statementTimeoutMs: 60000 });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rag-ingest-'));
     await fs.mkdir(path.join(dir, 'vi', 'hop-dong'), { recursive: true });
-    await fs.writeFile(path.join(dir, 'vi', 'bao-dam.md'), '# Bảo đảm dự thầu\n\n' + Array.from({ length: 5 }, (_, i) => paragraph('Mục', i)).join('\n\n'));
-    await fs.writeFile(path.join(dir, 'vi', 'hop-dong', 'loai.md'), '# Các loại hợp đồng\n\nHợp đồng trọn gói và hợp đồng theo đơn giá cố định.');
+    await fs.writeFile(
+      path.join(dir, 'vi', 'bao-dam.md'),
+      `# Bảo đảm dự thầu\n\n${Array.from({ length: 5 }, (_, i) => paragraph('Mục', i)).join('\n\n')}`,
+    );
+    await fs.writeFile(
+      path.join(dir, 'vi', 'hop-dong', 'loai.md'),
+      '# Các loại hợp đồng\n\nHợp đồng trọn gói và hợp đồng theo đơn giá cố định.',
+    );
     await fs.writeFile(path.join(dir, 'notes.txt'), 'Plain text without a heading about contract guarantees.');
     await fs.writeFile(path.join(dir, 'README.md'), '# About this folder');
     await fs.writeFile(path.join(dir, 'image.png'), 'not text');
@@ -38,9 +45,15 @@ describe('ingestion', () => {
 
   test('document ids are paths relative to the folder given, titles the first heading else the file name', async () => {
     const files = await collectFiles([dir]);
-    assert.deepEqual(files.map((f) => f.documentId), ['notes.txt', 'vi/bao-dam.md', 'vi/hop-dong/loai.md']);
+    assert.deepEqual(
+      files.map((f) => f.documentId),
+      ['notes.txt', 'vi/bao-dam.md', 'vi/hop-dong/loai.md'],
+    );
     const single = await collectFiles([path.join(dir, 'vi', 'hop-dong', 'loai.md')]);
-    assert.deepEqual(single.map((f) => f.documentId), ['loai.md']);
+    assert.deepEqual(
+      single.map((f) => f.documentId),
+      ['loai.md'],
+    );
     assert.equal(titleOf('intro\n## Heading two ##\ntext', 'x.md'), 'Heading two');
     assert.equal(titleOf('no heading', '/a/b/notes.txt'), 'notes');
   });
@@ -71,10 +84,13 @@ describe('ingestion', () => {
 
   test('a changed file replaces its chunks atomically: readers see the old set or the new one, never a mix', async () => {
     const file = path.join(dir, 'big.md');
-    const write = (word: string) => fs.writeFile(file, `# Big\n\n${Array.from({ length: 400 }, (_, i) => paragraph(word, i)).join('\n\n')}`);
+    const write = (word: string) =>
+      fs.writeFile(file, `# Big\n\n${Array.from({ length: 400 }, (_, i) => paragraph(word, i)).join('\n\n')}`);
     await write('OLDVERSION');
     await ingest([file]);
-    const oldCount = Number((await pool.query(`SELECT count(*) FROM chunks WHERE document_id = 'big.md'`)).rows[0].count);
+    const oldCount = Number(
+      (await pool.query(`SELECT count(*) FROM chunks WHERE document_id = 'big.md'`)).rows[0].count,
+    );
     assert.ok(oldCount > 50);
     const versionBefore = await getCorpusVersion(pool);
 
@@ -109,9 +125,17 @@ describe('ingestion', () => {
   test('a changed document re-embeds only the chunks whose text changed', async () => {
     const file = path.join(dir, 'vi', 'bao-dam.md');
     const before = await fs.readFile(file, 'utf8');
-    await fs.writeFile(file, before + '\n\nĐoạn mới hoàn toàn về thời hạn hiệu lực của bảo đảm dự thầu.');
+    await fs.writeFile(file, `${before}\n\nĐoạn mới hoàn toàn về thời hạn hiệu lực của bảo đảm dự thầu.`);
     let embedded = 0;
-    const counting = { model: embedder.model, dim: embedder.dim, embedQuery: embedder.embedQuery.bind(embedder), embedDocuments: async (t: string[]) => { embedded += t.length; return embedder.embedDocuments(t); } };
+    const counting = {
+      model: embedder.model,
+      dim: embedder.dim,
+      embedQuery: embedder.embedQuery.bind(embedder),
+      embedDocuments: async (t: string[]) => {
+        embedded += t.length;
+        return embedder.embedDocuments(t);
+      },
+    };
     const s = await ingestPaths([dir], { pool, embedder: counting, chunkSize: 200, chunkOverlap: 20, batchSize: 32 });
     assert.equal(s.documents, 1);
     assert.ok(s.reusedEmbeddings >= 1, JSON.stringify(s));
@@ -122,14 +146,17 @@ describe('ingestion', () => {
   test('bulk mode drops and rebuilds the HNSW index and reports its build time', async () => {
     const bulkDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rag-bulk-'));
     try {
-      for (let i = 0; i < 20; i++) await fs.writeFile(path.join(bulkDir, `d${i}.md`), `# Doc ${i}\n\n${paragraph('Bulk', i)}`);
+      for (let i = 0; i < 20; i++)
+        await fs.writeFile(path.join(bulkDir, `d${i}.md`), `# Doc ${i}\n\n${paragraph('Bulk', i)}`);
       const s = await ingest([bulkDir], { deferIndex: true });
       assert.equal(s.documents, 20);
       assert.equal(typeof s.indexSeconds, 'number');
       const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw'`);
       assert.match(idx.rows[0].indexdef, /hnsw/);
       // The bulk load is settled before it serves: vacuumed and analysed.
-      const stats = await pool.query(`SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'chunks'`);
+      const stats = await pool.query(
+        `SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'chunks'`,
+      );
       assert.ok(stats.rows[0].last_vacuum, 'chunks vacuumed after the bulk load');
       assert.ok(stats.rows[0].last_analyze, 'chunks analysed after the bulk load');
     } finally {

@@ -29,7 +29,11 @@ export function passagesIn(prompt: string): Map<number, string> {
 }
 
 /** Drops Markdown headings and folds whitespace. */
-const clean = (s: string) => s.replace(/^\s*#+\s.*$/gm, '').replace(/\s+/g, ' ').trim();
+const clean = (s: string) =>
+  s
+    .replace(/^\s*#+\s.*$/gm, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 function firstSentence(text: string): string {
   return (text.split(/(?<=[.!?])\s/)[0] ?? text).trim().replace(/[.!?;:,]+$/, '');

@@ -62,8 +62,12 @@ export function latencyProblem(key: keyof LatencyModel, value: unknown): string 
  * `{ fixedLatencyMs: undefined }` or `{"fixedLatencyMs": null}` turns the fixed latency off. Throws a RangeError
  * naming the field for an unknown field or a bad value, before changing anything.
  */
-export function mergeLatency(current: LatencyModel, patch: Partial<LatencyModel> | Record<string, unknown>): LatencyModel {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new RangeError('latency: expected an object');
+export function mergeLatency(
+  current: LatencyModel,
+  patch: Partial<LatencyModel> | Record<string, unknown>,
+): LatencyModel {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+    throw new RangeError('latency: expected an object');
   const next: LatencyModel = { ...current };
   for (const [k, value] of Object.entries(patch)) {
     if (!Object.hasOwn(latencyLimits, k)) throw new RangeError(`latency: unknown field ${k}`);
@@ -84,7 +88,12 @@ export function mergeLatency(current: LatencyModel, patch: Partial<LatencyModel>
  * Answer timing for one request: time to the first token and in total, given how many answers are being
  * generated now (this one included) and the answer's length in tokens.
  */
-export function answerTimeMs(m: LatencyModel, inFlight: number, rand: () => number, tokens = m.completionTokens): { ttft: number; total: number } {
+export function answerTimeMs(
+  m: LatencyModel,
+  inFlight: number,
+  rand: () => number,
+  tokens = m.completionTokens,
+): { ttft: number; total: number } {
   const slowdown = m.capacity > 0 ? Math.max(1, inFlight / m.capacity) : 1;
   const jitter = m.jitterMs ? (rand() * 2 - 1) * m.jitterMs : 0;
   if (m.fixedLatencyMs !== undefined) {

@@ -48,7 +48,15 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const MAX_EMBEDDING_DIM = 16_384;
 const MODELS = ['stub-chat', 'gpt-4o-mini', 'stub-embedding', 'text-embedding-3-small'];
 
-const emptyStats = (): LlmStubStats => ({ chatCalls: 0, chatAborted: 0, embeddingCalls: 0, embeddingInputs: 0, errors: 0, inFlight: 0, maxInFlight: 0 });
+const emptyStats = (): LlmStubStats => ({
+  chatCalls: 0,
+  chatAborted: 0,
+  embeddingCalls: 0,
+  embeddingInputs: 0,
+  errors: 0,
+  inFlight: 0,
+  maxInFlight: 0,
+});
 
 /** An error answered in the OpenAI error shape. */
 interface ApiError extends Error {
@@ -56,7 +64,12 @@ interface ApiError extends Error {
   type: string;
   code: string;
 }
-function apiError(status: number, message: string, code = 'invalid_request', type = status >= 500 ? 'server_error' : 'invalid_request_error'): ApiError {
+function apiError(
+  status: number,
+  message: string,
+  code = 'invalid_request',
+  type = status >= 500 ? 'server_error' : 'invalid_request_error',
+): ApiError {
   return Object.assign(new Error(message), { status, type, code });
 }
 
@@ -67,7 +80,8 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(data);
 }
 
-const sendError = (res: http.ServerResponse, e: ApiError) => sendJson(res, e.status, { error: { message: e.message, type: e.type, param: null, code: e.code } });
+const sendError = (res: http.ServerResponse, e: ApiError) =>
+  sendJson(res, e.status, { error: { message: e.message, type: e.type, param: null, code: e.code } });
 
 async function readJson(req: http.IncomingMessage): Promise<Record<string, any>> {
   const chunks: Buffer[] = [];
@@ -83,30 +97,39 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, any>>
   } catch (err) {
     throw apiError(400, `We could not parse the JSON body of your request: ${(err as Error).message}`, 'invalid_json');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw apiError(400, 'the request body must be a JSON object', 'invalid_json');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw apiError(400, 'the request body must be a JSON object', 'invalid_json');
   return body as Record<string, any>;
 }
 
 /** The text of a message's content: a string, or an array of parts (`{ type: 'text', text }`). */
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p === 'string' ? p : typeof p?.text === 'string' ? p.text : '')).join('\n');
+  if (Array.isArray(content))
+    return content.map((p) => (typeof p === 'string' ? p : typeof p?.text === 'string' ? p.text : '')).join('\n');
   return '';
 }
 
 function positiveInt(body: Record<string, any>, key: string, max: number): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (!Number.isInteger(v) || v < 1 || v > max) throw apiError(400, `${key} must be an integer from 1 to ${max}`, 'invalid_value');
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw apiError(400, `${key} must be an integer from 1 to ${max}`, 'invalid_value');
   return v;
 }
 
 /** The texts to embed: a string, an array of strings, or token arrays (number[] or number[][], embedded by their text form). */
 function embeddingInputs(input: unknown): string[] {
-  const text = (x: unknown) => (typeof x === 'string' ? x : Array.isArray(x) && x.length && x.every((n) => typeof n === 'number') ? x.join(',') : undefined);
+  const text = (x: unknown) =>
+    typeof x === 'string'
+      ? x
+      : Array.isArray(x) && x.length && x.every((n) => typeof n === 'number')
+        ? x.join(',')
+        : undefined;
   const one = text(input);
   const all = one !== undefined ? [one] : Array.isArray(input) ? input.map(text) : [];
-  if (!all.length || all.some((x) => x === undefined)) throw apiError(400, 'input must be a string or a non-empty array of strings', 'invalid_value');
+  if (!all.length || all.some((x) => x === undefined))
+    throw apiError(400, 'input must be a string or a non-empty array of strings', 'invalid_value');
   return all as string[];
 }
 
@@ -119,11 +142,14 @@ function sleep(ms: number, signal: AbortSignal, timers: Set<NodeJS.Timeout>): Pr
       timers.delete(t);
       reject(signal.reason);
     };
-    const t = setTimeout(() => {
-      timers.delete(t);
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        timers.delete(t);
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     timers.add(t);
     signal.addEventListener('abort', onAbort, { once: true });
   });
@@ -154,7 +180,8 @@ function clientGone(res: http.ServerResponse, onAbort?: () => void): AbortSignal
 export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> {
   let model: LatencyModel = mergeLatency({ ...defaultLatency }, opts.latency ?? {});
   const embeddingDim = opts.embeddingDim ?? 384;
-  if (!Number.isInteger(embeddingDim) || embeddingDim < 1 || embeddingDim > MAX_EMBEDDING_DIM) throw new RangeError(`embeddingDim must be an integer from 1 to ${MAX_EMBEDDING_DIM}`);
+  if (!Number.isInteger(embeddingDim) || embeddingDim < 1 || embeddingDim > MAX_EMBEDDING_DIM)
+    throw new RangeError(`embeddingDim must be an integer from 1 to ${MAX_EMBEDDING_DIM}`);
   const stats = emptyStats();
   const rand = mulberry32(opts.seed ?? 1);
   const sockets = new Set<Socket>();
@@ -165,8 +192,10 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
     stats.chatCalls++;
     const signal = clientGone(res, () => stats.chatAborted++);
     const body = await readJson(req);
-    if (!Array.isArray(body.messages) || body.messages.length === 0) throw apiError(400, 'messages must be a non-empty array', 'invalid_value');
-    const maxTokens = positiveInt(body, 'max_completion_tokens', 1_000_000) ?? positiveInt(body, 'max_tokens', 1_000_000);
+    if (!Array.isArray(body.messages) || body.messages.length === 0)
+      throw apiError(400, 'messages must be a non-empty array', 'invalid_value');
+    const maxTokens =
+      positiveInt(body, 'max_completion_tokens', 1_000_000) ?? positiveInt(body, 'max_tokens', 1_000_000);
     const m = model; // the model at arrival, for the whole answer
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
@@ -174,12 +203,26 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       const messages = body.messages as { role?: string; content?: unknown }[];
       const texts = messages.map((msg) => ({ role: msg?.role, text: contentText(msg?.content) }));
       // Passages are looked for in the user messages first, then in the others (a context in the system prompt).
-      const prompt = [...texts.filter((t) => t.role === 'user'), ...texts.filter((t) => t.role !== 'user')].map((t) => t.text).join('\n');
-      const { ttft, total } = answerTimeMs(m, stats.inFlight, rand, Math.min(m.completionTokens, maxTokens ?? Infinity));
+      const prompt = [...texts.filter((t) => t.role === 'user'), ...texts.filter((t) => t.role !== 'user')]
+        .map((t) => t.text)
+        .join('\n');
+      const { ttft, total } = answerTimeMs(
+        m,
+        stats.inFlight,
+        rand,
+        Math.min(m.completionTokens, maxTokens ?? Infinity),
+      );
       if (rand() < m.errorRate) {
         await sleep(Math.min(ttft, 50), signal, timers);
         stats.errors++;
-        return sendError(res, apiError(500, 'The server had an error while processing your request (llm-stub: injected error).', 'server_error'));
+        return sendError(
+          res,
+          apiError(
+            500,
+            'The server had an error while processing your request (llm-stub: injected error).',
+            'server_error',
+          ),
+        );
       }
       const stall = rand() < m.stallRate;
       const fullAnswer = answerFor(prompt, Number.MAX_SAFE_INTEGER);
@@ -187,7 +230,11 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       const finishReason = answer === fullAnswer ? 'stop' : 'length';
       const promptTokens = texts.reduce((n, t) => n + countWords(t.text), 0);
       const completionTokens = countWords(answer);
-      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      };
       const id = `chatcmpl-stub-${++completionIds}`;
       const created = Math.floor(Date.now() / 1000);
       const name = typeof body.model === 'string' ? body.model : 'stub-chat';
@@ -200,7 +247,14 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
           object: 'chat.completion',
           created,
           model: name,
-          choices: [{ index: 0, message: { role: 'assistant', content: answer, refusal: null }, logprobs: null, finish_reason: finishReason }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: answer, refusal: null },
+              logprobs: null,
+              finish_reason: finishReason,
+            },
+          ],
           usage,
         });
       }
@@ -208,9 +262,14 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       const includeUsage = body.stream_options?.include_usage === true;
       const chunk = (choices: object[], extra: object = includeUsage ? { usage: null } : {}) =>
         `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: name, choices, ...extra })}\n\n`;
-      const delta = (d: object, finish: string | null = null) => chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
+      const delta = (d: object, finish: string | null = null) =>
+        chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
       await sleep(ttft, signal, timers);
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       res.write(delta({ role: 'assistant', content: '' }));
       if (stall) await stallUntilAborted(signal);
       // A handful of chunks spread over the answer time (not one timer per token).
@@ -238,12 +297,20 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
     const inputs = embeddingInputs(body.input);
     const dim = positiveInt(body, 'dimensions', MAX_EMBEDDING_DIM) ?? embeddingDim;
     const format = body.encoding_format ?? 'float';
-    if (format !== 'float' && format !== 'base64') throw apiError(400, 'encoding_format must be "float" or "base64"', 'invalid_value');
+    if (format !== 'float' && format !== 'base64')
+      throw apiError(400, 'encoding_format must be "float" or "base64"', 'invalid_value');
     stats.embeddingInputs += inputs.length;
     const m = model;
     if (rand() < m.errorRate) {
       stats.errors++;
-      return sendError(res, apiError(500, 'The server had an error while processing your request (llm-stub: injected error).', 'server_error'));
+      return sendError(
+        res,
+        apiError(
+          500,
+          'The server had an error while processing your request (llm-stub: injected error).',
+          'server_error',
+        ),
+      );
     }
     await sleep(m.embeddingLatencyMs, signal, timers);
     const data = inputs.map((text, index) => {
@@ -251,10 +318,16 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       return { object: 'embedding', index, embedding: format === 'base64' ? float32Base64(v) : Array.from(v) };
     });
     const tokens = inputs.reduce((n, t) => n + countWords(t), 0);
-    sendJson(res, 200, { object: 'list', data, model: typeof body.model === 'string' ? body.model : 'stub-embedding', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    sendJson(res, 200, {
+      object: 'list',
+      data,
+      model: typeof body.model === 'string' ? body.model : 'stub-embedding',
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
   }
 
-  const resetStats = () => Object.assign(stats, emptyStats(), { inFlight: stats.inFlight, maxInFlight: stats.inFlight });
+  const resetStats = () =>
+    Object.assign(stats, emptyStats(), { inFlight: stats.inFlight, maxInFlight: stats.inFlight });
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
@@ -265,7 +338,10 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       case 'POST /v1/embeddings':
         return embeddings(req, res);
       case 'GET /v1/models':
-        return sendJson(res, 200, { object: 'list', data: MODELS.map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-stub' })) });
+        return sendJson(res, 200, {
+          object: 'list',
+          data: MODELS.map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-stub' })),
+        });
       case 'GET /healthz':
         return sendJson(res, 200, { status: 'ok' });
       case 'GET /_stub/stats':
@@ -299,7 +375,12 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       }
       if (res.destroyed) return; // the client went away (an abort): nothing to answer
       const e = err as Partial<ApiError>;
-      sendError(res, typeof e.status === 'number' ? (err as ApiError) : apiError(500, `llm-stub: ${(err as Error)?.message ?? String(err)}`, 'internal_error'));
+      sendError(
+        res,
+        typeof e.status === 'number'
+          ? (err as ApiError)
+          : apiError(500, `llm-stub: ${(err as Error)?.message ?? String(err)}`, 'internal_error'),
+      );
     });
   });
   server.keepAliveTimeout = 120_000;

@@ -20,7 +20,9 @@ const intVar = (name: string, min: number, max: number, fallback?: number): numb
   const raw = env(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  return Number.isInteger(n) && n >= min && n <= max ? n : fail(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  return Number.isInteger(n) && n >= min && n <= max
+    ? n
+    : fail(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
 };
 
 const latencyVars: [string, keyof LatencyModel][] = [

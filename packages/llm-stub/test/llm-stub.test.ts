@@ -22,10 +22,15 @@ const messages = [
     ]),
   },
 ];
-const EXPECTED = 'According to the documents, Bảo đảm dự thầu từ 1% đến 3% giá gói thầu [1]. See also: Hợp đồng trọn gói có giá cố định [2].';
+const EXPECTED =
+  'According to the documents, Bảo đảm dự thầu từ 1% đến 3% giá gói thầu [1]. See also: Hợp đồng trọn gói có giá cố định [2].';
 
 const post = (url: string, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 const json = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
 
@@ -38,7 +43,13 @@ const fromBase64 = (b64: string) => {
 describe('answers from the prompt', () => {
   test('passages in the RAG layout ([n] title, then text) and on the [n] line itself', () => {
     assert.equal(answerFor(messages[1].content, 512), EXPECTED);
-    assert.equal(answerFor('Context:\n[1] Paris is the capital of France. It is big.\n[2] Lyon is second.\n\nQuestion: capital?', 512), 'According to the documents, Paris is the capital of France [1]. See also: Lyon is second [2].');
+    assert.equal(
+      answerFor(
+        'Context:\n[1] Paris is the capital of France. It is big.\n[2] Lyon is second.\n\nQuestion: capital?',
+        512,
+      ),
+      'According to the documents, Paris is the capital of France [1]. See also: Lyon is second [2].',
+    );
     assert.deepEqual([...passagesIn('[1] Only one line.\n\nQuestion: x').entries()], [[1, 'Only one line.']]);
     assert.equal(answerFor('no passages here', 512), "I don't know based on the provided documents.");
     assert.equal(answerFor(messages[1].content, 6), 'According to the documents, Bảo đảm [1].');
@@ -53,13 +64,24 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
   after(() => stub.close());
 
   const chat = (extra: Partial<ConstructorParameters<typeof ChatOpenAI>[0]> = {}) =>
-    new ChatOpenAI({ model: 'stub-chat', apiKey: 'test', maxRetries: 0, temperature: 0, configuration: { baseURL: stub.url }, ...extra });
+    new ChatOpenAI({
+      model: 'stub-chat',
+      apiKey: 'test',
+      maxRetries: 0,
+      temperature: 0,
+      configuration: { baseURL: stub.url },
+      ...extra,
+    });
 
   test('non-streaming: quotes passage [1] citing [1] and [2], with usage; counted', async () => {
     stub.resetStats();
     const out = await chat().invoke(messages);
     assert.equal(out.content, EXPECTED);
-    assert.ok(out.usage_metadata && out.usage_metadata.output_tokens === EXPECTED.split(' ').length && out.usage_metadata.input_tokens > 10);
+    assert.ok(
+      out.usage_metadata &&
+        out.usage_metadata.output_tokens === EXPECTED.split(' ').length &&
+        out.usage_metadata.input_tokens > 10,
+    );
     assert.equal(out.response_metadata.finish_reason, 'stop');
     const none = await chat().invoke('no passages here');
     assert.equal(none.content, "I don't know based on the provided documents.");
@@ -91,7 +113,13 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
 
   test('embeddings honour dimensions; deterministic unit vectors; base64 (the SDK default) and float agree', async () => {
     stub.resetStats();
-    const emb = new OpenAIEmbeddings({ model: 'text-embedding-3-small', apiKey: 'test', dimensions: 64, maxRetries: 0, configuration: { baseURL: stub.url } });
+    const emb = new OpenAIEmbeddings({
+      model: 'text-embedding-3-small',
+      apiKey: 'test',
+      dimensions: 64,
+      maxRetries: 0,
+      configuration: { baseURL: stub.url },
+    });
     const [a, b, c] = await emb.embedDocuments(['xin chào', 'xin chào', 'tạm biệt']);
     assert.equal(a.length, 64);
     assert.deepEqual(a, b);
@@ -102,7 +130,9 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     assert.equal(stub.stats.embeddingInputs, 4);
 
     const float = await json(post(`${stub.url}/embeddings`, { model: 'm', input: 'xin chào', dimensions: 64 }));
-    const b64 = await json(post(`${stub.url}/embeddings`, { model: 'm', input: ['xin chào'], dimensions: 64, encoding_format: 'base64' }));
+    const b64 = await json(
+      post(`${stub.url}/embeddings`, { model: 'm', input: ['xin chào'], dimensions: 64, encoding_format: 'base64' }),
+    );
     assert.equal(typeof b64.data[0].embedding, 'string');
     assert.deepEqual(fromBase64(b64.data[0].embedding), float.data[0].embedding);
     assert.deepEqual(float.data[0].embedding, a);
@@ -140,9 +170,12 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     stub.setLatency({ errorRate: 1 });
     const errors = stub.stats.errors;
     await assert.rejects(chat().invoke(messages), (err: { status?: number }) => err.status === 500);
-    await assert.rejects(async () => {
-      for await (const _ of await chat().stream(messages));
-    }, (err: { status?: number }) => err.status === 500);
+    await assert.rejects(
+      async () => {
+        for await (const _ of await chat().stream(messages));
+      },
+      (err: { status?: number }) => err.status === 500,
+    );
     const r = await post(`${stub.url}/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(r.status, 500);
     assert.equal((await json(r)).error.type, 'server_error');
@@ -158,7 +191,8 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     assert.ok(performance.now() - t0 < 2000);
     const got: string[] = [];
     await assert.rejects(async () => {
-      for await (const c of await chat().stream(messages, { signal: AbortSignal.timeout(300) })) got.push(String(c.content));
+      for await (const c of await chat().stream(messages, { signal: AbortSignal.timeout(300) }))
+        got.push(String(c.content));
     });
     assert.equal(got.join(''), '', 'the stream stalled after its first (empty) chunk');
     await new Promise((r) => setTimeout(r, 50));
@@ -178,7 +212,13 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     assert.equal(body.error.type, 'invalid_request_error');
     assert.equal(typeof body.error.message, 'string');
     assert.ok('code' in body.error);
-    for (const bad of ['{', 'null', '[]', JSON.stringify({ messages: [] }), JSON.stringify({ messages: [{ role: 'user', content: 'x' }], max_tokens: -1 })]) {
+    for (const bad of [
+      '{',
+      'null',
+      '[]',
+      JSON.stringify({ messages: [] }),
+      JSON.stringify({ messages: [{ role: 'user', content: 'x' }], max_tokens: -1 }),
+    ]) {
       const res = await post(`${stub.url}/chat/completions`, bad);
       assert.equal(res.status, 400, bad);
       assert.equal((await json(res)).error.type, 'invalid_request_error');
@@ -220,7 +260,11 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
 });
 
 /** Runs a child process, returning its exit code and output. */
-function run(args: string[], env: Record<string, string>, onStdout?: (text: string, kill: () => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+  onStdout?: (text: string, kill: () => void) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -258,7 +302,9 @@ describe('processes', () => {
       const m = /http:\/\/127\.0\.0\.1:\d+\/v1/.exec(out);
       if (m && !url) {
         url = m[0];
-        fetch(`${url}/models`).then((res) => assert.equal(res.status, 200)).finally(kill);
+        fetch(`${url}/models`)
+          .then((res) => assert.equal(res.status, 200))
+          .finally(kill);
       }
     });
     assert.ok(url, r.stdout + r.stderr);
@@ -266,7 +312,11 @@ describe('processes', () => {
   });
 
   test('main.ts: a bad variable is one clear line naming it, exit 1', async () => {
-    for (const [name, value] of [['LLM_STUB_ERROR_RATE', '2'], ['LLM_STUB_TPS', 'fast'], ['LLM_STUB_PORT', '70000']]) {
+    for (const [name, value] of [
+      ['LLM_STUB_ERROR_RATE', '2'],
+      ['LLM_STUB_TPS', 'fast'],
+      ['LLM_STUB_PORT', '70000'],
+    ]) {
       const r = await run([MAIN], { LLM_STUB_PORT: '0', [name]: value });
       assert.equal(r.code, 1);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -40,7 +40,12 @@ export class AskEvents {
       this.finishedAt.push(Date.now());
       const result = returnvalue as unknown as AskResult | null;
       const at = Number(String(id).split('-')[0]);
-      this.wake(jobId, result && typeof result === 'object' ? { result, finishedAt: Number.isFinite(at) && at > 0 ? at : Date.now() } : undefined);
+      this.wake(
+        jobId,
+        result && typeof result === 'object'
+          ? { result, finishedAt: Number.isFinite(at) && at > 0 ? at : Date.now() }
+          : undefined,
+      );
     });
     this.events.on('failed', ({ jobId }) => {
       this.finishedAt.push(Date.now());

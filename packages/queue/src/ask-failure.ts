@@ -1,6 +1,13 @@
 import type { AskErrorCode } from './ask-job.ts';
 
-const CODES: ReadonlySet<string> = new Set(['timeout', 'expired', 'retrieval_failed', 'generation_failed', 'cancelled', 'internal']);
+const CODES: ReadonlySet<string> = new Set([
+  'timeout',
+  'expired',
+  'retrieval_failed',
+  'generation_failed',
+  'cancelled',
+  'internal',
+]);
 
 /**
  * A job's failure travels as its BullMQ failedReason, `"<code>: <message>"`, so that any reader of the job hash

@@ -63,7 +63,10 @@ function rerank(question: string, hits: SearchHit[], topK: number): SearchHit[] 
     for (const t of q) if (words.has(t)) overlap++;
     return { h, s: h.score + 0.3 * (overlap / q.size) };
   });
-  return scored.sort((a, b) => b.s - a.s).slice(0, topK).map((x) => x.h);
+  return scored
+    .sort((a, b) => b.s - a.s)
+    .slice(0, topK)
+    .map((x) => x.h);
 }
 
 /**
@@ -78,9 +81,19 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     if (err instanceof BrokenCircuitError) {
-      throw new UpstreamError('retrieval_failed', 'the embedding endpoint is failing (circuit open); failing fast', false, { cause: err });
+      throw new UpstreamError(
+        'retrieval_failed',
+        'the embedding endpoint is failing (circuit open); failing fast',
+        false,
+        { cause: err },
+      );
     }
-    throw new UpstreamError('retrieval_failed', `embedding failed: ${(err as Error).message}`, isRetryableHttpError(err), { cause: err });
+    throw new UpstreamError(
+      'retrieval_failed',
+      `embedding failed: ${(err as Error).message}`,
+      isRetryableHttpError(err),
+      { cause: err },
+    );
   }
   const t1 = performance.now();
   const quality = req.mode === 'quality';
@@ -97,7 +110,12 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     }));
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
-    throw new UpstreamError('retrieval_failed', `retrieval failed: ${(err as Error).message}`, isRetryableDbError(err), { cause: err });
+    throw new UpstreamError(
+      'retrieval_failed',
+      `retrieval failed: ${(err as Error).message}`,
+      isRetryableDbError(err),
+      { cause: err },
+    );
   }
   if (quality) hits = rerank(req.question, hits, req.topK);
   const t2 = performance.now();
@@ -112,17 +130,37 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
   let generation;
   let degraded = false;
   try {
-    generation = await deps.generator.generate({ question: req.question, passages, mode: req.mode, signal: req.signal });
+    generation = await deps.generator.generate({
+      question: req.question,
+      passages,
+      mode: req.mode,
+      signal: req.signal,
+    });
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     if (!deps.fallbackGenerator) {
       if (err instanceof BrokenCircuitError) {
         // Fail fast while the LLM is known to be down: no retry, the client hears at once.
-        throw new UpstreamError('generation_failed', 'the LLM endpoint is failing (circuit open); failing fast', false, { cause: err });
+        throw new UpstreamError(
+          'generation_failed',
+          'the LLM endpoint is failing (circuit open); failing fast',
+          false,
+          { cause: err },
+        );
       }
-      throw new UpstreamError('generation_failed', `generation failed: ${(err as Error).message}`, isRetryableHttpError(err), { cause: err });
+      throw new UpstreamError(
+        'generation_failed',
+        `generation failed: ${(err as Error).message}`,
+        isRetryableHttpError(err),
+        { cause: err },
+      );
     }
-    generation = await deps.fallbackGenerator.generate({ question: req.question, passages, mode: req.mode, signal: req.signal });
+    generation = await deps.fallbackGenerator.generate({
+      question: req.question,
+      passages,
+      mode: req.mode,
+      signal: req.signal,
+    });
     degraded = true;
   }
   const t3 = performance.now();

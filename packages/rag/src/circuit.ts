@@ -1,4 +1,11 @@
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 import type { Embedder } from './embeddings/embedder.ts';
 import type { GenerateInput, Generation, Generator } from './generation/generator.ts';
 
@@ -20,7 +27,8 @@ const stateCode = (s: CircuitState): 0 | 1 | 2 => (s === CircuitState.Closed ? 0
  * the endpoint's health, so AbortErrors pass through without counting.
  */
 export function createBreaker(opts: BreakerOptions): CircuitBreakerPolicy {
-  const isAbort = (err: Error) => err.name === 'AbortError' || err.name === 'TimeoutError' || /abort/i.test(err.message);
+  const isAbort = (err: Error) =>
+    err.name === 'AbortError' || err.name === 'TimeoutError' || /abort/i.test(err.message);
   const policy = circuitBreaker(
     handleWhen((err) => !isAbort(err)),
     { halfOpenAfter: opts.halfOpenAfterMs, breaker: new ConsecutiveBreaker(opts.threshold) },

@@ -17,7 +17,8 @@ const RETRYABLE_PG_CLASSES = ['08', '53', '57', '40']; // connection, resources,
 /** PostgreSQL / pool failures worth another try: lost connections, pool wait timeouts, server shutdown. */
 export function isRetryableDbError(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return RETRYABLE_PG_CLASSES.includes(e.code.slice(0, 2));
+  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code))
+    return RETRYABLE_PG_CLASSES.includes(e.code.slice(0, 2));
   if (typeof e?.code === 'string' && /^E[A-Z]+/.test(e.code)) return true; // ECONNREFUSED, ECONNRESET, ...
   return /timeout|terminated|connect|ECONN/i.test(e?.message ?? '');
 }
@@ -26,5 +27,7 @@ export function isRetryableDbError(err: unknown): boolean {
 export function isRetryableHttpError(err: unknown): boolean {
   const e = err as { status?: number; code?: string; message?: string; name?: string };
   if (typeof e?.status === 'number') return e.status === 408 || e.status === 409 || e.status === 429 || e.status >= 500;
-  return /ECONN|ETIMEDOUT|socket|network|fetch failed|timed? ?out|connection/i.test(`${e?.code ?? ''} ${e?.message ?? ''}`);
+  return /ECONN|ETIMEDOUT|socket|network|fetch failed|timed? ?out|connection/i.test(
+    `${e?.code ?? ''} ${e?.message ?? ''}`,
+  );
 }

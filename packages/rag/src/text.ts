@@ -9,7 +9,12 @@ export function stripDiacritics(text: string): string {
 
 /** NFC, lower case, split on anything that is not a letter or digit (Vietnamese syllables are space-separated). */
 export function tokenize(text: string): string[] {
-  return text.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return (
+    text
+      .normalize('NFC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 /**

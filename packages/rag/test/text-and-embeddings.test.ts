@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExtractiveGenerator, hashEmbed, hashFeatures, normalizeQuestion, splitSentences, stripDiacritics } from '../src/index.ts';
+import {
+  ExtractiveGenerator,
+  hashEmbed,
+  hashFeatures,
+  normalizeQuestion,
+  splitSentences,
+  stripDiacritics,
+} from '../src/index.ts';
 
 const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
 
@@ -48,11 +55,29 @@ describe('hash embeddings', () => {
 
 describe('extractive generator', () => {
   const passages = [
-    { index: 1, documentId: 'a.md', title: 'A', chunkId: '1', score: 0.9, content: 'Bảo đảm dự thầu bằng 1% đến 3% giá gói thầu. Thời gian có hiệu lực được quy định rõ.' },
-    { index: 2, documentId: 'b.md', title: 'B', chunkId: '2', score: 0.5, content: 'Hợp đồng trọn gói không điều chỉnh giá. Nhà thầu phải nộp bảo đảm dự thầu trước thời điểm đóng thầu.' },
+    {
+      index: 1,
+      documentId: 'a.md',
+      title: 'A',
+      chunkId: '1',
+      score: 0.9,
+      content: 'Bảo đảm dự thầu bằng 1% đến 3% giá gói thầu. Thời gian có hiệu lực được quy định rõ.',
+    },
+    {
+      index: 2,
+      documentId: 'b.md',
+      title: 'B',
+      chunkId: '2',
+      score: 0.5,
+      content: 'Hợp đồng trọn gói không điều chỉnh giá. Nhà thầu phải nộp bảo đảm dự thầu trước thời điểm đóng thầu.',
+    },
   ];
   test('answers with the sentences that cover the question, citing each one', async () => {
-    const g = await new ExtractiveGenerator().generate({ question: 'bảo đảm dự thầu bao nhiêu', passages, mode: 'fast' });
+    const g = await new ExtractiveGenerator().generate({
+      question: 'bảo đảm dự thầu bao nhiêu',
+      passages,
+      mode: 'fast',
+    });
     assert.match(g.answer, /1% đến 3% giá gói thầu \[1\]/);
     assert.match(g.answer, /nộp bảo đảm dự thầu trước thời điểm đóng thầu \[2\]/);
     assert.doesNotMatch(g.answer, /trọn gói/);
@@ -62,6 +87,8 @@ describe('extractive generator', () => {
     assert.match(g.answer, /No relevant passage/);
   });
   test('respects an aborted signal', async () => {
-    await assert.rejects(new ExtractiveGenerator().generate({ question: 'x', passages, mode: 'fast', signal: AbortSignal.abort() }));
+    await assert.rejects(
+      new ExtractiveGenerator().generate({ question: 'x', passages, mode: 'fast', signal: AbortSignal.abort() }),
+    );
   });
 });

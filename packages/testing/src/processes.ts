@@ -20,16 +20,27 @@ export interface Proc {
  * Runs one of the project's entry points as its own process, exactly as `npm run start:*` does (Node 22 with
  * native type stripping), with the given environment on top of this one's.
  */
-export function startProcess(name: string, entry: string, env: Record<string, string>, opts: { readyLine?: RegExp; timeoutMs?: number } = {}): Promise<Proc> {
+export function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  opts: { readyLine?: RegExp; timeoutMs?: number } = {},
+): Promise<Proc> {
   // RAG_CHILD_NODE_ARGS lets a benchmark profile a child (e.g. --cpu-prof) without touching this process.
   const extraArgs = (process.env.RAG_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...(name.startsWith(process.env.RAG_CHILD_PROFILE ?? 'worker') ? extraArgs : []), path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(name.startsWith(process.env.RAG_CHILD_PROFILE ?? 'worker') ? extraArgs : []), path.join(ROOT, entry)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)),
+  );
   let stopping: Promise<number | string> | undefined;
   const proc: Proc = {
     name,
@@ -51,7 +62,10 @@ export function startProcess(name: string, entry: string, env: Record<string, st
   };
   return new Promise((resolve, reject) => {
     const ready = opts.readyLine ?? /"msg":"(worker started|gateway listening|llm stub listening)"/;
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`)), opts.timeoutMs ?? 20000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`)),
+      opts.timeoutMs ?? 20000,
+    );
     let isReady = false;
     const onData = (buf: Buffer) => {
       out += buf.toString();

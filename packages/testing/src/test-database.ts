@@ -21,7 +21,9 @@ function withDatabase(url: string, name: string): string {
 }
 
 /** A fresh, migrated database of its own for one test file. */
-export async function createTestDatabase(opts: { embeddingDim?: number; migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  opts: { embeddingDim?: number; migrate?: boolean } = {},
+): Promise<TestDatabase> {
   const name = `rag_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();

@@ -32,7 +32,14 @@ export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<voi
 }
 
 export function testConfig(env: Record<string, string | undefined>): Config {
-  return loadConfig({ PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', REDIS_URL, ...env });
+  return loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    REDIS_URL,
+    ...env,
+  });
 }
 
 export function testLogger(name = 'test'): Logger {
@@ -41,7 +48,12 @@ export function testLogger(name = 'test'): Logger {
 
 /** Ingests files into a test database with the default hash embeddings. */
 export async function ingestInto(databaseUrl: string, paths: string[], embedder: Embedder = new HashEmbeddings(384)) {
-  const pool = createPool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5000, statementTimeoutMs: 60000 });
+  const pool = createPool({
+    connectionString: databaseUrl,
+    max: 4,
+    connectionTimeoutMillis: 5000,
+    statementTimeoutMs: 60000,
+  });
   try {
     return await ingestPaths(paths, { pool, embedder, chunkSize: 800, chunkOverlap: 120, batchSize: 64 });
   } finally {
@@ -78,7 +90,9 @@ export async function startTestStack(opts: {
   const logger = testLogger();
   const workers: WorkerApp[] = [];
   const addWorker = async (env: Record<string, string> = {}) => {
-    const c = Object.keys(env).length ? testConfig({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, ...opts.env, ...env }) : config;
+    const c = Object.keys(env).length
+      ? testConfig({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, ...opts.env, ...env })
+      : config;
     const w = await startWorkerApp(c, { logger, generator: opts.generator });
     workers.push(w);
     return w;

@@ -63,7 +63,15 @@ export async function baseline(ctx: ScenarioContext): Promise<ScenarioResult> {
     for (const factor of [0.5, 2]) {
       const rate = LLM_CAPACITY * factor;
       await idleLlm();
-      const q = await openLoop({ agent, base: stack.url, rate, seconds, body, style: 'prefer-wait', timeoutMs: DEADLINE_MS + 2000 });
+      const q = await openLoop({
+        agent,
+        base: stack.url,
+        rate,
+        seconds,
+        body,
+        style: 'prefer-wait',
+        timeoutMs: DEADLINE_MS + 2000,
+      });
       const summary = summarize(q);
       const accepted = q.samples.filter((s) => s.status !== 429);
       const acceptedOk = accepted.filter((s) => s.ok && s.e2eMs <= DEADLINE_MS).length;
@@ -71,13 +79,17 @@ export async function baseline(ctx: ScenarioContext): Promise<ScenarioResult> {
         name: `queued, ${rate}/s (${factor}x capacity)`,
         rate,
         summary,
-        extra: { accepted: accepted.length, acceptedWithinDeadline: acceptedOk, refused429: q.samples.length - accepted.length },
+        extra: {
+          accepted: accepted.length,
+          acceptedWithinDeadline: acceptedOk,
+          refused429: q.samples.length - accepted.length,
+        },
       });
       ctx.log(`${runs.at(-1)!.name}: accepted ${accepted.length}, within deadline ${acceptedOk}`);
       await idleLlm();
       const b = await openLoop({ agent, base: syncUrl, rate, seconds, body, style: 'sync', timeoutMs: DEADLINE_MS });
       runs.push({ name: `synchronous baseline, ${rate}/s (${factor}x capacity)`, rate, summary: summarize(b) });
-      ctx.log(runs.at(-1)!.name + ': ' + JSON.stringify(runs.at(-1)!.summary.errors));
+      ctx.log(`${runs.at(-1)!.name}: ${JSON.stringify(runs.at(-1)!.summary.errors)}`);
     }
   } finally {
     await agent.close();
@@ -86,7 +98,10 @@ export async function baseline(ctx: ScenarioContext): Promise<ScenarioResult> {
   }
   const notes = runs
     .filter((r) => r.extra)
-    .map((r) => `${r.name}: ${r.extra!.accepted} accepted, ${r.extra!.acceptedWithinDeadline} of them answered within the ${DEADLINE_MS / 1000} s deadline, ${r.extra!.refused429} refused at once with 429 + Retry-After.`);
+    .map(
+      (r) =>
+        `${r.name}: ${r.extra!.accepted} accepted, ${r.extra!.acceptedWithinDeadline} of them answered within the ${DEADLINE_MS / 1000} s deadline, ${r.extra!.refused429} refused at once with 429 + Retry-After.`,
+    );
   return {
     scenario: 'baseline',
     description: `Synchronous baseline vs queued, LLM capacity ${LLM_CAPACITY} answers/s (1 s each), ${DEADLINE_MS / 1000} s deadline, open-loop arrivals`,

@@ -38,8 +38,20 @@ export async function cache(ctx: ScenarioContext): Promise<ScenarioResult> {
         );
       }
       await stack.markUsage();
-      const r = await closedLoop({ agent, base: stack.url, users: 50, seconds: ctx.seconds, body: zipfAsk(questions), style: 'prefer-wait' });
-      runs.push({ name: `Zipf(1.1) mix over ${questions.length} questions, 50 users, cache ${cacheOn ? 'on' : 'off'}`, users: 50, summary: summarize(r), usage: await stack.usage() });
+      const r = await closedLoop({
+        agent,
+        base: stack.url,
+        users: 50,
+        seconds: ctx.seconds,
+        body: zipfAsk(questions),
+        style: 'prefer-wait',
+      });
+      runs.push({
+        name: `Zipf(1.1) mix over ${questions.length} questions, 50 users, cache ${cacheOn ? 'on' : 'off'}`,
+        users: 50,
+        summary: summarize(r),
+        usage: await stack.usage(),
+      });
     } finally {
       await agent.close();
       await stack.close();
@@ -50,5 +62,10 @@ export async function cache(ctx: ScenarioContext): Promise<ScenarioResult> {
     `Zipf mix: cache hit rate ${(on.summary.cacheHitRate * 100).toFixed(0)}% (single-flight shares the rest's in-flight duplicates); ` +
       `${on.summary.completedPerSecond} vs ${off.summary.completedPerSecond} completed/s with and without the cache (${(on.summary.completedPerSecond / off.summary.completedPerSecond).toFixed(1)}x).`,
   );
-  return { scenario: 'cache', description: 'Answer cache: repeated question, and a Zipf question mix with the cache on and off (LLM 1 s)', runs, notes };
+  return {
+    scenario: 'cache',
+    description: 'Answer cache: repeated question, and a Zipf question mix with the cache on and off (LLM 1 s)',
+    runs,
+    notes,
+  };
 }

@@ -13,8 +13,15 @@ export const scenarios: Record<string, { about: string; run: (ctx: ScenarioConte
   llm: { about: 'LLM-bound (1 s answers at the stand-in), 200 closed-loop users', run: llm },
   baseline: { about: 'synchronous baseline vs queued at 0.5x and 2x the LLM capacity', run: baseline },
   scale: { about: '1, 2 and 4 worker processes on 500 ms LLM-bound asks', run: scale },
-  large: { about: '100,000+ chunks: ingestion rate, recall@10 vs ef_search, halfvec, retrieval under 50 users', run: largeCorpus },
-  structured: { about: '100,000 vectors shaped like real text embeddings: recall@10 vs ef_search, latency under 50 concurrent searches', run: structuredVectors },
+  large: {
+    about: '100,000+ chunks: ingestion rate, recall@10 vs ef_search, halfvec, retrieval under 50 users',
+    run: largeCorpus,
+  },
+  structured: {
+    about:
+      '100,000 vectors shaped like real text embeddings: recall@10 vs ef_search, latency under 50 concurrent searches',
+    run: structuredVectors,
+  },
   search: { about: 'searchChunks alone: searches/s and client CPU per search (the retrieval round trip)', run: search },
   cache: { about: 'repeated question and Zipf mix, cache on vs off', run: cache },
 };

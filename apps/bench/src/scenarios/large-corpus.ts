@@ -35,7 +35,10 @@ interface Exact {
  * neighbourhoods are (mean similarity at ranks 1, 2, 5, 10, 11, 20: near-ties are what approximate search misses)
  * and what exact search costs.
  */
-export async function exactTop10(pool: Pool, queries: number[][]): Promise<{ exact: Exact[]; profile: Record<string, number>; exactMs: { p50: number; p95: number } }> {
+export async function exactTop10(
+  pool: Pool,
+  queries: number[][],
+): Promise<{ exact: Exact[]; profile: Record<string, number>; exactMs: { p50: number; p95: number } }> {
   const exact: Exact[] = [];
   const ranks = [1, 2, 5, 10, 11, 20];
   const sums = ranks.map(() => 0);
@@ -47,8 +50,14 @@ export async function exactTop10(pool: Pool, queries: number[][]): Promise<{ exa
     exact.push({ ids: new Set(hits.slice(0, 10).map((h) => h.chunkId)), d10: 1 - hits[9].score });
     ranks.forEach((r, i) => (sums[i] += hits[r - 1].score));
   }
-  const profile = Object.fromEntries(ranks.map((r, i) => [`rank${r}`, Math.round((sums[i] / queries.length) * 1000) / 1000]));
-  return { exact, profile, exactMs: { p50: Math.round(percentile(times, 0.5)), p95: Math.round(percentile(times, 0.95)) } };
+  const profile = Object.fromEntries(
+    ranks.map((r, i) => [`rank${r}`, Math.round((sums[i] / queries.length) * 1000) / 1000]),
+  );
+  return {
+    exact,
+    profile,
+    exactMs: { p50: Math.round(percentile(times, 0.5)), p95: Math.round(percentile(times, 0.95)) },
+  };
 }
 
 /** Mean cosine similarity of random pairs of chunks: the background the neighbours stand out from. */
@@ -82,14 +91,24 @@ export async function measure(
       near += hits.filter((h) => h.distance <= exact[i].d10 * 1.01).length;
     }
     const n = queries.length * 10;
-    rows.push({ index, efSearch: ef, recallAt10: found / n, within1pct: near / n, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95) });
+    rows.push({
+      index,
+      efSearch: ef,
+      recallAt10: found / n,
+      within1pct: near / n,
+      p50Ms: percentile(times, 0.5),
+      p95Ms: percentile(times, 0.95),
+    });
   }
   return rows;
 }
 
 /** The production query (vector column, HNSW index) at a given ef_search. */
 export const searchVector = (pool: Pool) => async (q: number[], ef: number) =>
-  (await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 })).hits.map((h) => ({ id: h.chunkId, distance: 1 - h.score }));
+  (await searchChunks(pool, { embedding: q, topK: 10, efSearch: ef, timeoutMs: 10_000 })).hits.map((h) => ({
+    id: h.chunkId,
+    distance: 1 - h.score,
+  }));
 
 /**
  * A top-10 search outside the production query: one `SET LOCAL <setting> = <value>` (ef_search, probes) and an
@@ -99,9 +118,10 @@ const searchWith = (pool: Pool, setting: string, orderBy: string) => async (q: n
   const client = await pool.connect();
   try {
     await client.query(`BEGIN; SET LOCAL ${setting} = ${value}`);
-    const r = await client.query<{ id: string; distance: number }>(`SELECT id::text, embedding <=> $1::vector AS distance FROM chunks ORDER BY ${orderBy} LIMIT 10`, [
-      `[${q.join(',')}]`,
-    ]);
+    const r = await client.query<{ id: string; distance: number }>(
+      `SELECT id::text, embedding <=> $1::vector AS distance FROM chunks ORDER BY ${orderBy} LIMIT 10`,
+      [`[${q.join(',')}]`],
+    );
     await client.query('COMMIT');
     return r.rows.map((row) => ({ id: row.id, distance: Number(row.distance) }));
   } finally {
@@ -110,7 +130,8 @@ const searchWith = (pool: Pool, setting: string, orderBy: string) => async (q: n
 };
 
 /** Through a halfvec expression index (half the index size): is the precision loss worth it? */
-const searchHalfvec = (pool: Pool) => searchWith(pool, 'hnsw.ef_search', `embedding::halfvec(${DIM}) <=> $1::halfvec(${DIM})`);
+const searchHalfvec = (pool: Pool) =>
+  searchWith(pool, 'hnsw.ef_search', `embedding::halfvec(${DIM}) <=> $1::halfvec(${DIM})`);
 
 /** Through an IVFFlat index (built at the end, after the HNSW index is dropped), per probes. */
 const searchIvf = (pool: Pool) => searchWith(pool, 'ivfflat.probes', 'embedding <=> $1::vector');
@@ -126,7 +147,21 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
   const notes: string[] = [];
   try {
     ctx.log(`generating ${docs} documents`);
-    await run(process.execPath, [path.join(ROOT, 'scripts/gen-corpus.ts'), '--out', dir, '--docs', String(docs), '--paragraphs', '11', '--seed', '7'], { maxBuffer: 1 << 24 });
+    await run(
+      process.execPath,
+      [
+        path.join(ROOT, 'scripts/gen-corpus.ts'),
+        '--out',
+        dir,
+        '--docs',
+        String(docs),
+        '--paragraphs',
+        '11',
+        '--seed',
+        '7',
+      ],
+      { maxBuffer: 1 << 24 },
+    );
     ctx.log('ingesting through the CLI (bulk mode)');
     const t0 = performance.now();
     const ing = await run(process.execPath, [path.join(ROOT, 'apps/cli/src/ingest.ts'), '--defer-index', dir], {
@@ -146,7 +181,12 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
         `(${Math.round(chunks / seconds)} chunks/s overall).`,
     );
 
-    const pool = createPool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 5000, statementTimeoutMs: 120_000 });
+    const pool = createPool({
+      connectionString: db.url,
+      max: 4,
+      connectionTimeoutMillis: 5000,
+      statementTimeoutMs: 120_000,
+    });
     let recall: RecallRow[] = [];
     let halfvec: RecallRow[] = [];
     let ivf: RecallRow[] = [];
@@ -156,7 +196,9 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
     try {
       const embedder = new HashEmbeddings(DIM);
       // Queries that have answers in this corpus: a sentence taken from each of 200 random chunks.
-      const sampled = await pool.query<{ content: string }>('SELECT content FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT 200');
+      const sampled = await pool.query<{ content: string }>(
+        'SELECT content FROM chunks TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT 200',
+      );
       const texts = sampled.rows.map((r) => r.content.split(/[.!?]/)[0]);
       queries = await embedder.embedDocuments(texts);
       const truth = await exactTop10(pool, queries);
@@ -164,13 +206,23 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
       const { profile, exactMs } = truth;
       const background = await randomPairSimilarity(pool);
       notes.push(
-        `Neighbourhoods: mean similarity of the exact neighbours at ${Object.entries(profile).map(([k, v]) => `${k.replace('rank', 'rank ')} ${v}`).join(', ')}; ` +
+        `Neighbourhoods: mean similarity of the exact neighbours at ${Object.entries(profile)
+          .map(([k, v]) => `${k.replace('rank', 'rank ')} ${v}`)
+          .join(', ')}; ` +
           `random pairs of chunks ${background}. Exact search (sequential scan) p50 ${exactMs.p50} ms, p95 ${exactMs.p95} ms.`,
       );
       flatness = { profile, background, exactMs };
-      recall = await measure('hnsw vector(384) m=16 ef_construction=64', queries, exact, [16, 32, 64, 100, 200], searchVector(pool));
+      recall = await measure(
+        'hnsw vector(384) m=16 ef_construction=64',
+        queries,
+        exact,
+        [16, 32, 64, 100, 200],
+        searchVector(pool),
+      );
       const th = performance.now();
-      await pool.query(`SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_halfvec ON chunks USING hnsw ((embedding::halfvec(${DIM})) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`);
+      await pool.query(
+        `SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_halfvec ON chunks USING hnsw ((embedding::halfvec(${DIM})) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`,
+      );
       notes.push(`halfvec expression index built in ${((performance.now() - th) / 1000).toFixed(1)} s.`);
       halfvec = await measure('hnsw halfvec(384) expression index', queries, exact, [32, 64, 100], searchHalfvec(pool));
       const sizes = await pool.query<{ name: string; size: string }>(
@@ -186,7 +238,11 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
     // PostgreSQL's CPU), then sized to the cores (about two queries per core in flight; the rest wait in the queue).
     const sizings = [
       { name: '16 slots, pool 4 per worker', concurrency: 16, pool: 4 },
-      { name: `${ctx.args.concurrency ?? 4} slots, pool ${ctx.args.pool ?? 2} per worker (sized to the cores)`, concurrency: Number(ctx.args.concurrency ?? 4), pool: Number(ctx.args.pool ?? 2) },
+      {
+        name: `${ctx.args.concurrency ?? 4} slots, pool ${ctx.args.pool ?? 2} per worker (sized to the cores)`,
+        concurrency: Number(ctx.args.concurrency ?? 4),
+        pool: Number(ctx.args.pool ?? 2),
+      },
     ];
     const runs: ScenarioResult['runs'] = [];
     for (const s of sizings) {
@@ -194,14 +250,39 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
       const stack = await startBenchStack({
         workers: 2,
         db,
-        env: { CACHE_TTL_S: '0', EMBEDDING_DIM: String(DIM), WORKER_CONCURRENCY: String(s.concurrency), PG_POOL_MAX: String(s.pool) },
+        env: {
+          CACHE_TTL_S: '0',
+          EMBEDDING_DIM: String(DIM),
+          WORKER_CONCURRENCY: String(s.concurrency),
+          PG_POOL_MAX: String(s.pool),
+        },
       });
       const agent = createAgent();
       try {
-        await closedLoop({ agent, base: stack.url, users: 10, seconds: 2, body: uniqueAsk(loadQuestions()), style: 'prefer-wait' });
+        await closedLoop({
+          agent,
+          base: stack.url,
+          users: 10,
+          seconds: 2,
+          body: uniqueAsk(loadQuestions()),
+          style: 'prefer-wait',
+        });
         await stack.markUsage();
-        const r = await closedLoop({ agent, base: stack.url, users: 50, seconds: ctx.seconds, body: uniqueAsk(loadQuestions()), style: 'prefer-wait' });
-        runs.push({ name: `50 users, 2 workers x ${s.name}`, users: 50, workers: 2, summary: summarize(r), usage: await stack.usage() });
+        const r = await closedLoop({
+          agent,
+          base: stack.url,
+          users: 50,
+          seconds: ctx.seconds,
+          body: uniqueAsk(loadQuestions()),
+          style: 'prefer-wait',
+        });
+        runs.push({
+          name: `50 users, 2 workers x ${s.name}`,
+          users: 50,
+          workers: 2,
+          summary: summarize(r),
+          usage: await stack.usage(),
+        });
       } finally {
         await agent.close();
         await stack.close();
@@ -209,10 +290,17 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
     }
     // Last, as it replaces the HNSW index: IVFFlat on the same corpus and queries (is another index type the way out?).
     ctx.log('IVFFlat comparison');
-    const ivfPool = createPool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 5000, statementTimeoutMs: 120_000 });
+    const ivfPool = createPool({
+      connectionString: db.url,
+      max: 1,
+      connectionTimeoutMillis: 5000,
+      statementTimeoutMs: 120_000,
+    });
     try {
       const lists = Math.round(Math.sqrt(chunks));
-      await ivfPool.query(`DROP INDEX chunks_embedding_hnsw; SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_ivf ON chunks USING ivfflat (embedding vector_cosine_ops) WITH (lists = ${lists})`);
+      await ivfPool.query(
+        `DROP INDEX chunks_embedding_hnsw; SET maintenance_work_mem = '1GB'; CREATE INDEX chunks_embedding_ivf ON chunks USING ivfflat (embedding vector_cosine_ops) WITH (lists = ${lists})`,
+      );
       ivf = await measure(`ivfflat lists=${lists}`, queries, exact, [8, 16, 32, 64], searchIvf(ivfPool));
     } finally {
       await closePool(ivfPool);

@@ -17,7 +17,11 @@ export async function llm(ctx: ScenarioContext): Promise<ScenarioResult> {
   for (const jitterMs of [0, 100]) {
     const stack = await startBenchStack({
       workers: Number(ctx.args.workers ?? 1),
-      env: { CACHE_TTL_S: '0', WORKER_CONCURRENCY: String(ctx.args.concurrency ?? 256), ...(ctx.args.pool ? { PG_POOL_MAX: ctx.args.pool } : {}) },
+      env: {
+        CACHE_TTL_S: '0',
+        WORKER_CONCURRENCY: String(ctx.args.concurrency ?? 256),
+        ...(ctx.args.pool ? { PG_POOL_MAX: ctx.args.pool } : {}),
+      },
       llm: { LLM_STUB_FIXED_LATENCY_MS: '1000', LLM_STUB_JITTER_MS: String(jitterMs) },
       corpus: [path.join(ROOT, 'data/sample')],
     });
@@ -26,18 +30,34 @@ export async function llm(ctx: ScenarioContext): Promise<ScenarioResult> {
       const body = uniqueAsk(loadQuestions());
       await closedLoop({ agent, base: stack.url, users: 50, seconds: 2, body, style: 'prefer-wait' });
       await stack.markUsage();
-      const r = await closedLoop({ agent, base: stack.url, users: 200, seconds: ctx.seconds, body, style: 'prefer-wait' });
+      const r = await closedLoop({
+        agent,
+        base: stack.url,
+        users: 200,
+        seconds: ctx.seconds,
+        body,
+        style: 'prefer-wait',
+      });
       const summary = summarize(r);
       const name = jitterMs ? `200 users, 1 s ± ${jitterMs} ms LLM` : '200 users, 1 s LLM';
       runs.push({ name, users: 200, workers: stack.procs.length - 2, summary, usage: await stack.usage() });
-      notes.push(`${name}: queueing overhead at p95 ${Math.round(summary.e2eMs.p95 - 1000 - jitterMs * 0.9)} ms above the answer time's own p95 (${1000 + jitterMs * 0.9} ms).`);
+      notes.push(
+        `${name}: queueing overhead at p95 ${Math.round(summary.e2eMs.p95 - 1000 - jitterMs * 0.9)} ms above the answer time's own p95 (${1000 + jitterMs * 0.9} ms).`,
+      );
       const stage = (k: 'p50' | 'p95') =>
         `queue wait ${summary.queueWaitMs[k]}, retrieval ${summary.retrievalMs[k]} (pool wait ${summary.poolWaitMs[k]}), generation ${summary.generationMs[k]}, delivery ${summary.deliveryMs[k]}`;
-      notes.push(`${name}: where an ask's time goes, ms: p50 ${stage('p50')}; p95 ${stage('p95')} (delivery: gateway intake, completion event and response).`);
+      notes.push(
+        `${name}: where an ask's time goes, ms: p50 ${stage('p50')}; p95 ${stage('p95')} (delivery: gateway intake, completion event and response).`,
+      );
     } finally {
       await agent.close();
       await stack.close();
     }
   }
-  return { scenario: 'llm', description: 'LLM-bound (1 s per answer at the stand-in), 200 closed-loop users', runs, notes };
+  return {
+    scenario: 'llm',
+    description: 'LLM-bound (1 s per answer at the stand-in), 200 closed-loop users',
+    runs,
+    notes,
+  };
 }

@@ -23,10 +23,21 @@ export async function offline(ctx: ScenarioContext): Promise<ScenarioResult> {
     for (const style of ['prefer-wait', 'long-poll'] as Style[]) {
       await closedLoop({ agent, base: stack.url, users: 10, seconds: 2, body: uniqueAsk(questions), style }); // warm-up
       await stack.markUsage();
-      const r = await closedLoop({ agent, base: stack.url, users: 50, seconds: ctx.seconds, body: uniqueAsk(questions), style });
+      const r = await closedLoop({
+        agent,
+        base: stack.url,
+        users: 50,
+        seconds: ctx.seconds,
+        body: uniqueAsk(questions),
+        style,
+      });
       runs.push({ name: `50 users, ${style}`, users: 50, workers, summary: summarize(r), usage: await stack.usage() });
     }
-    return { scenario: 'offline', description: 'Offline defaults, 50 closed-loop users, unique questions (cache cannot help)', runs };
+    return {
+      scenario: 'offline',
+      description: 'Offline defaults, 50 closed-loop users, unique questions (cache cannot help)',
+      runs,
+    };
   } finally {
     await agent.close();
     await stack.close();

@@ -25,7 +25,13 @@ export async function scale(ctx: ScenarioContext): Promise<ScenarioResult> {
       await closedLoop({ agent, base: stack.url, users, seconds: 2, body, style: 'prefer-wait' });
       await stack.markUsage();
       const r = await closedLoop({ agent, base: stack.url, users, seconds: ctx.seconds, body, style: 'prefer-wait' });
-      runs.push({ name: `${workers} worker(s) x 4 slots, ${users} users`, users, workers, summary: summarize(r), usage: await stack.usage() });
+      runs.push({
+        name: `${workers} worker(s) x 4 slots, ${users} users`,
+        users,
+        workers,
+        summary: summarize(r),
+        usage: await stack.usage(),
+      });
       ctx.log(`${workers} workers: ${runs.at(-1)!.summary.completedPerSecond} completed/s`);
     } finally {
       await agent.close();

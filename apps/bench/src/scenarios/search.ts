@@ -13,11 +13,19 @@ import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
  */
 export async function search(ctx: ScenarioContext): Promise<ScenarioResult> {
   const db = await createTestDatabase();
-  const pool = createPool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 5000, statementTimeoutMs: 10_000, applicationName: 'rag-bench-search' });
+  const pool = createPool({
+    connectionString: db.url,
+    max: 4,
+    connectionTimeoutMillis: 5000,
+    statementTimeoutMs: 10_000,
+    applicationName: 'rag-bench-search',
+  });
   try {
     await ingestInto(db.url, [path.join(ROOT, 'data/sample')]);
     const embedder = new HashEmbeddings(384);
-    const queries = await embedder.embedDocuments(Array.from({ length: 200 }, (_, i) => `câu hỏi ${i} về bảo đảm dự thầu và hợp đồng`));
+    const queries = await embedder.embedDocuments(
+      Array.from({ length: 200 }, (_, i) => `câu hỏi ${i} về bảo đảm dự thầu và hợp đồng`),
+    );
     const serverCpu = await poolServerCpu(pool, 'rag-bench-search', 4);
     const notes: string[] = [];
     const rounds: Record<string, number>[] = [];
@@ -50,9 +58,17 @@ export async function search(ctx: ScenarioContext): Promise<ScenarioResult> {
         p95Ms: Math.round(percentile(times, 0.95) * 100) / 100,
       };
       rounds.push(row);
-      notes.push(`round ${round}: ${row.searchesPerSecond} searches/s, client CPU ${row.clientCpuMsPerSearch} ms and PostgreSQL CPU ${row.serverCpuMsPerSearch} ms per search, p50 ${row.p50Ms} ms, p95 ${row.p95Ms} ms (16 callers, pool of 4)`);
+      notes.push(
+        `round ${round}: ${row.searchesPerSecond} searches/s, client CPU ${row.clientCpuMsPerSearch} ms and PostgreSQL CPU ${row.serverCpuMsPerSearch} ms per search, p50 ${row.p50Ms} ms, p95 ${row.p95Ms} ms (16 callers, pool of 4)`,
+      );
     }
-    return { scenario: 'search', description: 'searchChunks alone on the sample corpus: searches/s, client and PostgreSQL CPU per search', runs: [], notes, extra: { rounds } };
+    return {
+      scenario: 'search',
+      description: 'searchChunks alone on the sample corpus: searches/s, client and PostgreSQL CPU per search',
+      runs: [],
+      notes,
+      extra: { rounds },
+    };
   } finally {
     await closePool(pool);
     await db.drop();

@@ -23,7 +23,13 @@ export type SearchPhase = { seconds: number; rate?: number; callers?: number } |
  */
 const input = workerData as SearchLoadInput;
 const exact = input.exactIds.map((ids) => ({ ids: new Set(ids) }));
-const pool = createPool({ connectionString: input.databaseUrl, max: 4, connectionTimeoutMillis: 10_000, statementTimeoutMs: 10_000, applicationName: 'rag-bench-structured-load' });
+const pool = createPool({
+  connectionString: input.databaseUrl,
+  max: 4,
+  connectionTimeoutMillis: 10_000,
+  statementTimeoutMs: 10_000,
+  applicationName: 'rag-bench-structured-load',
+});
 const serverCpu = await poolServerCpu(pool, 'rag-bench-structured-load', 4);
 
 export type SearchLoadResult = Awaited<ReturnType<typeof searchLoad>>;
@@ -41,7 +47,12 @@ async function searchLoad({ seconds, rate, callers }: NonNullable<SearchPhase>) 
   const one = async () => {
     const k = i++ % queries.length;
     const s = performance.now();
-    const { hits, poolWaitMs } = await searchChunks(pool, { embedding: queries[k], topK: 10, efSearch, timeoutMs: 10_000 });
+    const { hits, poolWaitMs } = await searchChunks(pool, {
+      embedding: queries[k],
+      topK: 10,
+      efSearch,
+      timeoutMs: 10_000,
+    });
     times.push(performance.now() - s);
     waits.push(poolWaitMs);
     found += hits.filter((h) => exact[k].ids.has(h.chunkId)).length;
@@ -87,4 +98,3 @@ parentPort!.on('message', async (phase: SearchPhase) => {
   }
   parentPort!.postMessage(await searchLoad(phase));
 });
-

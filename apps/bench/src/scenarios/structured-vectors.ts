@@ -30,7 +30,9 @@ function makeSampler(seed: number) {
     return v;
   };
   const centers = Array.from({ length: TOPICS }, () => unit(Float64Array.from({ length: DIM }, normal)));
-  const bases = Array.from({ length: TOPICS }, () => Array.from({ length: LOCAL_DIM }, () => unit(Float64Array.from({ length: DIM }, normal))));
+  const bases = Array.from({ length: TOPICS }, () =>
+    Array.from({ length: LOCAL_DIM }, () => unit(Float64Array.from({ length: DIM }, normal))),
+  );
   return (): number[] => {
     const t = Math.floor(rand() * TOPICS);
     const v = Float64Array.from(centers[t]);
@@ -100,7 +102,13 @@ function searchThread(input: SearchLoadInput) {
 export async function structuredVectors(ctx: ScenarioContext): Promise<ScenarioResult> {
   const n = Number(ctx.args.vectors ?? 100_000);
   const db = await createTestDatabase({ embeddingDim: DIM });
-  const pool = createPool({ connectionString: db.url, max: 4, connectionTimeoutMillis: 10_000, statementTimeoutMs: 600_000, applicationName: 'rag-bench-structured' });
+  const pool = createPool({
+    connectionString: db.url,
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    statementTimeoutMs: 600_000,
+    applicationName: 'rag-bench-structured',
+  });
   const notes: string[] = [];
   let thread: ReturnType<typeof searchThread> | undefined;
   try {
@@ -113,7 +121,9 @@ export async function structuredVectors(ctx: ScenarioContext): Promise<ScenarioR
     ctx.log('building the HNSW index (m=16, ef_construction=64, as the migration)');
     t0 = performance.now();
     await pool.query(`SET maintenance_work_mem = '1GB'`).catch(() => {});
-    await pool.query('CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)');
+    await pool.query(
+      'CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)',
+    );
     const indexS = (performance.now() - t0) / 1000;
     // Serving starts from a settled table, as after `npm run ingest -- --defer-index`: hint bits and visibility map
     // set, statistics fresh, the load's dirty pages written; otherwise autovacuum and a checkpoint run during the load.
@@ -121,25 +131,42 @@ export async function structuredVectors(ctx: ScenarioContext): Promise<ScenarioR
     await pool.query('VACUUM (ANALYZE) chunks');
     await pool.query('CHECKPOINT').catch(() => {}); // needs superuser or pg_checkpoint; the bench's database user has it
     const settleS = (performance.now() - t0) / 1000;
-    notes.push(`${n} vectors (${DIM}-d, ${TOPICS} topics x ${LOCAL_DIM} local directions) loaded in ${loadS.toFixed(1)} s; HNSW index built in ${indexS.toFixed(1)} s; VACUUM (ANALYZE) and a checkpoint took ${settleS.toFixed(1)} s.`);
+    notes.push(
+      `${n} vectors (${DIM}-d, ${TOPICS} topics x ${LOCAL_DIM} local directions) loaded in ${loadS.toFixed(1)} s; HNSW index built in ${indexS.toFixed(1)} s; VACUUM (ANALYZE) and a checkpoint took ${settleS.toFixed(1)} s.`,
+    );
 
     // Queries: fresh samples of the same distribution (questions near some topic), not rows of the table.
     const queries = Array.from({ length: 200 }, sample);
     const { exact, profile } = await exactTop10(pool, queries);
     const background = await randomPairSimilarity(pool);
     notes.push(
-      `Neighbourhoods: mean similarity at ${Object.entries(profile).map(([k, v]) => `${k.replace('rank', 'rank ')} ${v}`).join(', ')}; random pairs ${background}.`,
+      `Neighbourhoods: mean similarity at ${Object.entries(profile)
+        .map(([k, v]) => `${k.replace('rank', 'rank ')} ${v}`)
+        .join(', ')}; random pairs ${background}.`,
     );
 
-    const recall = await measure('hnsw vector(384) m=16 ef_construction=64', queries, exact, [10, 20, 40, 64, 100], searchVector(pool));
+    const recall = await measure(
+      'hnsw vector(384) m=16 ef_construction=64',
+      queries,
+      exact,
+      [10, 20, 40, 64, 100],
+      searchVector(pool),
+    );
     for (const row of recall) {
-      notes.push(`ef_search ${row.efSearch}: recall@10 ${row.recallAt10.toFixed(3)}, single-client p50 ${row.p50Ms.toFixed(2)} ms, p95 ${row.p95Ms.toFixed(2)} ms`);
+      notes.push(
+        `ef_search ${row.efSearch}: recall@10 ${row.recallAt10.toFixed(3)}, single-client p50 ${row.p50Ms.toFixed(2)} ms, p95 ${row.p95Ms.toFixed(2)} ms`,
+      );
     }
 
     // Under load, at the lowest ef_search that reaches 0.95, through the pool of 4.
     const chosen = recall.find((r) => r.recallAt10 >= 0.95) ?? recall.at(-1)!;
     const underLoad: Record<string, unknown>[] = [];
-    const searches = searchThread({ databaseUrl: db.url, queries, exactIds: exact.map((e) => [...e.ids]), efSearch: chosen.efSearch });
+    const searches = searchThread({
+      databaseUrl: db.url,
+      queries,
+      exactIds: exact.map((e) => [...e.ids]),
+      efSearch: chosen.efSearch,
+    });
     thread = searches;
     const phase = async (name: string, opts: { rate?: number; callers?: number }) => {
       const r = await searches.run({ seconds: ctx.seconds, ...opts });
@@ -153,18 +180,31 @@ export async function structuredVectors(ctx: ScenarioContext): Promise<ScenarioR
     // Warm-up (not reported): the first searches after the build read the index into shared buffers.
     await searches.run({ seconds: Math.min(10, ctx.seconds), rate: 160 });
     // 160 searches/s is the rate the 50-user ask load ran at on the 100k hash-embedded corpus (large scenario).
-    await phase('160 searches/s (the 50-user load\'s rate)', { rate: 160 });
+    await phase("160 searches/s (the 50-user load's rate)", { rate: 160 });
     // The same, while the 50-user offline ask load runs on this machine (its own stack, sample corpus).
-    const stack = await startBenchStack({ workers: 2, env: { CACHE_TTL_S: '0', WORKER_CONCURRENCY: '4', PG_POOL_MAX: '2' }, corpus: [path.join(ROOT, 'data/sample')] });
+    const stack = await startBenchStack({
+      workers: 2,
+      env: { CACHE_TTL_S: '0', WORKER_CONCURRENCY: '4', PG_POOL_MAX: '2' },
+      corpus: [path.join(ROOT, 'data/sample')],
+    });
     const agent = createAgent();
     try {
       const body = uniqueAsk(loadQuestions());
       await closedLoop({ agent, base: stack.url, users: 10, seconds: 2, body, style: 'prefer-wait' });
-      const asks = closedLoop({ agent, base: stack.url, users: 50, seconds: ctx.seconds + 2, body, style: 'prefer-wait' });
+      const asks = closedLoop({
+        agent,
+        base: stack.url,
+        users: 50,
+        seconds: ctx.seconds + 2,
+        body,
+        style: 'prefer-wait',
+      });
       await new Promise((r) => setTimeout(r, 1000));
       await phase('160 searches/s while 50 users ask (offline stack alongside)', { rate: 160 });
       const a = summarize(await asks);
-      notes.push(`The 50-user ask load alongside: ${a.completedPerSecond} asks/s, p95 ${a.e2eMs.p95} ms, success ${(a.successRate * 100).toFixed(1)}%.`);
+      notes.push(
+        `The 50-user ask load alongside: ${a.completedPerSecond} asks/s, p95 ${a.e2eMs.p95} ms, success ${(a.successRate * 100).toFixed(1)}%.`,
+      );
     } finally {
       await agent.close();
       await stack.close();
@@ -175,7 +215,16 @@ export async function structuredVectors(ctx: ScenarioContext): Promise<ScenarioR
       description: `${n} vectors with the structure of real text embeddings (not hash embeddings): recall@10 vs ef_search and latency under 50 concurrent searches`,
       runs: [],
       notes,
-      extra: { vectors: n, loadSeconds: loadS, indexSeconds: indexS, profile, background, recall, efSearch: chosen.efSearch, underLoad },
+      extra: {
+        vectors: n,
+        loadSeconds: loadS,
+        indexSeconds: indexS,
+        profile,
+        background,
+        recall,
+        efSearch: chosen.efSearch,
+        underLoad,
+      },
     };
   } finally {
     await thread?.close();

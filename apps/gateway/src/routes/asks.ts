@@ -29,22 +29,38 @@ function requestSignal(res: Response): AbortSignal {
   return ac.signal;
 }
 
-export function asksRouter(d: { service: AskService; clientId: (req: Request) => string; rateLimit: (req: Request) => Promise<void> }) {
+export function asksRouter(d: {
+  service: AskService;
+  clientId: (req: Request) => string;
+  rateLimit: (req: Request) => Promise<void>;
+}) {
   const r = Router();
 
   r.post('/ask', async (req, res) => {
     if (!req.is('application/json')) {
-      throw new HttpError(415, 'unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)');
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        'the request body must be JSON (Content-Type: application/json)',
+      );
     }
     const body = parseAskRequest(req.body);
     const wait = preferWait(req.get('prefer'));
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
-      throw new ValidationError(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} characters`, [{ field: 'Idempotency-Key', message: 'too long or empty' }]);
+      throw new ValidationError(`Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY} characters`, [
+        { field: 'Idempotency-Key', message: 'too long or empty' },
+      ]);
     }
     await d.rateLimit(req);
     const signal = wait > 0 ? requestSignal(res) : undefined;
-    const sub = await d.service.submit(body, { requestId: String(req.id), idempotencyKey, clientId: d.clientId(req), waitMs: wait * 1000, signal });
+    const sub = await d.service.submit(body, {
+      requestId: String(req.id),
+      idempotencyKey,
+      clientId: d.clientId(req),
+      waitMs: wait * 1000,
+      signal,
+    });
     res.locals.served = sub.served;
     let view = sub.view;
     if (wait > 0) res.setHeader('Preference-Applied', `wait=${wait}`);

@@ -74,7 +74,11 @@ export function recommend(input: {
   const r: Recommendation[] = [];
   const { workers, stages } = input;
   if (workers.length === 0) {
-    r.push({ severity: 'critical', message: 'No live workers: asks wait in the queue until one starts (npm run start:worker, or scale the worker deployment).' });
+    r.push({
+      severity: 'critical',
+      message:
+        'No live workers: asks wait in the queue until one starts (npm run start:worker, or scale the worker deployment).',
+    });
     return r;
   }
   const poolWaiting = workers.filter((w) => w.pool.waiting > 0);
@@ -92,19 +96,34 @@ export function recommend(input: {
   const qw = stages.queue_wait;
   const gen = stages.generation;
   if (qw && qw.count > 0 && qw.p95 > 100 && (!gen || qw.p95 > gen.p95)) {
-    r.push({ severity: 'warning', message: `Queue wait dominates (p95 ${qw.p95} ms vs generation p95 ${gen?.p95 ?? 0} ms): add workers or raise WORKER_CONCURRENCY if the LLM has headroom.` });
+    r.push({
+      severity: 'warning',
+      message: `Queue wait dominates (p95 ${qw.p95} ms vs generation p95 ${gen?.p95 ?? 0} ms): add workers or raise WORKER_CONCURRENCY if the LLM has headroom.`,
+    });
   }
   if (active >= slots * 0.9 && input.waiting > 0) {
-    r.push({ severity: 'warning', message: `All ${slots} worker slots are busy with ${input.waiting} asks waiting: add workers (KEDA scales on this queue's wait list).` });
+    r.push({
+      severity: 'warning',
+      message: `All ${slots} worker slots are busy with ${input.waiting} asks waiting: add workers (KEDA scales on this queue's wait list).`,
+    });
   }
   if (input.pg && input.pg.connections >= 0.8 * input.pg.maxConnections) {
-    r.push({ severity: 'critical', message: `PostgreSQL connections at ${input.pg.connections}/${input.pg.maxConnections}: lower PG_POOL_MAX, or put PgBouncer (transaction mode) in front.` });
+    r.push({
+      severity: 'critical',
+      message: `PostgreSQL connections at ${input.pg.connections}/${input.pg.maxConnections}: lower PG_POOL_MAX, or put PgBouncer (transaction mode) in front.`,
+    });
   }
   if (input.errorRate > 0.05) {
-    r.push({ severity: 'warning', message: `${Math.round(input.errorRate * 100)}% of recent asks failed: check the error codes below and the LLM / database health.` });
+    r.push({
+      severity: 'warning',
+      message: `${Math.round(input.errorRate * 100)}% of recent asks failed: check the error codes below and the LLM / database health.`,
+    });
   }
   if (input.timeouts > 0) {
-    r.push({ severity: 'info', message: `${input.timeouts} ask(s) hit their deadline recently: raise timeoutMs / ASK_TIMEOUT_MS or speed up generation.` });
+    r.push({
+      severity: 'info',
+      message: `${input.timeouts} ask(s) hit their deadline recently: raise timeoutMs / ASK_TIMEOUT_MS or speed up generation.`,
+    });
   }
   if (r.length === 0) r.push({ severity: 'info', message: 'No bottleneck detected in the last window.' });
   return r;
@@ -129,7 +148,9 @@ export function monitoringRouter(d: { redis: Redis; keys: RedisKeys; pool: Pool;
     const sum = (f: (w: Heartbeat) => number) => workers.reduce((n, w) => n + f(w), 0);
     res.json({
       at: new Date().toISOString(),
-      gateway: { pool: { max: d.poolMax, total: d.pool.totalCount, idle: d.pool.idleCount, waiting: d.pool.waitingCount } },
+      gateway: {
+        pool: { max: d.poolMax, total: d.pool.totalCount, idle: d.pool.idleCount, waiting: d.pool.waitingCount },
+      },
       workers: workers.map((w) => ({
         id: w.id,
         host: w.host,
@@ -145,7 +166,12 @@ export function monitoringRouter(d: { redis: Redis; keys: RedisKeys; pool: Pool;
         workers: workers.length,
         concurrency: sum((w) => w.concurrency),
         active: sum((w) => w.active),
-        pool: { max: sum((w) => w.pool.max), total: sum((w) => w.pool.total), idle: sum((w) => w.pool.idle), waiting: sum((w) => w.pool.waiting) },
+        pool: {
+          max: sum((w) => w.pool.max),
+          total: sum((w) => w.pool.total),
+          idle: sum((w) => w.pool.idle),
+          waiting: sum((w) => w.pool.waiting),
+        },
       },
       postgres: pg,
     });

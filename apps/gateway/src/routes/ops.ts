@@ -7,7 +7,12 @@ import type { Queue } from 'bullmq';
 async function check(p: Promise<unknown>, timeoutMs: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([p, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
+    await Promise.race([
+      p,
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
+      ),
+    ]);
     return 'ok';
   } catch (err) {
     return (err as Error).message || 'unreachable';
@@ -25,7 +30,9 @@ export function opsRouter(d: { redis: Redis; pool: Pool; metrics: Metrics; queue
   r.get('/readyz', async (_req, res) => {
     const [redis, postgres] = await Promise.all([check(d.redis.ping(), 1000), check(d.pool.query('SELECT 1'), 1000)]);
     const checks = { redis, postgres };
-    const failing: string[] = Object.entries(checks).filter(([, v]) => v !== 'ok').map(([k]) => (k === 'redis' ? 'Redis' : 'PostgreSQL'));
+    const failing: string[] = Object.entries(checks)
+      .filter(([, v]) => v !== 'ok')
+      .map(([k]) => (k === 'redis' ? 'Redis' : 'PostgreSQL'));
     if (d.isDraining()) failing.unshift('gateway (shutting down)');
     if (failing.length === 0) {
       res.json({ status: 'ready', checks });
@@ -34,7 +41,10 @@ export function opsRouter(d: { redis: Redis; pool: Pool; metrics: Metrics; queue
     res.status(503).json({
       status: 'not_ready',
       checks,
-      error: { code: 'unavailable', message: `not ready: ${failing.join(', ')} ${failing.length > 1 ? 'are' : 'is'} not reachable` },
+      error: {
+        code: 'unavailable',
+        message: `not ready: ${failing.join(', ')} ${failing.length > 1 ? 'are' : 'is'} not reachable`,
+      },
     });
   });
   r.get('/metrics', async (_req, res) => {

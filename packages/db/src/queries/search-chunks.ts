@@ -32,8 +32,15 @@ export interface SearchOptions {
  * is held for one trip through a busy event loop instead of three. The inner query orders by distance alone so the
  * planner can walk the HNSW index; the join adds titles after.
  */
-function searchSql(vector: string, topK: number, documentIds: string[] | undefined, escape: (s: string) => string): string {
-  const filter = documentIds?.length ? `WHERE document_id = ANY(ARRAY[${documentIds.map(escape).join(', ')}]::text[])` : '';
+function searchSql(
+  vector: string,
+  topK: number,
+  documentIds: string[] | undefined,
+  escape: (s: string) => string,
+): string {
+  const filter = documentIds?.length
+    ? `WHERE document_id = ANY(ARRAY[${documentIds.map(escape).join(', ')}]::text[])`
+    : '';
   return `
 SELECT c.id::text AS chunk_id, c.document_id, d.title, c.content, c.ordinal, 1 - c.distance AS score
 FROM (
@@ -94,7 +101,14 @@ export async function searchChunks(pool: pg.Pool, opts: SearchOptions): Promise<
       (opts.exact ? '; SET LOCAL enable_indexscan = off' : '') +
       (opts.documentIds?.length ? '; SET LOCAL hnsw.iterative_scan = relaxed_order' : '') +
       `;${searchSql(pgvector.toSql(opts.embedding), topK, opts.documentIds, (id) => client.escapeLiteral(id))};\nCOMMIT`;
-    const results = (await client.query(sql)) as unknown as pg.QueryResult<{ chunk_id: string; document_id: string; title: string; content: string; ordinal: number; score: number }>[];
+    const results = (await client.query(sql)) as unknown as pg.QueryResult<{
+      chunk_id: string;
+      document_id: string;
+      title: string;
+      content: string;
+      ordinal: number;
+      score: number;
+    }>[];
     const r = results.find((x) => x.command === 'SELECT');
     if (!r) throw new Error('the search returned no result set');
     const hits = r.rows.map((row) => ({

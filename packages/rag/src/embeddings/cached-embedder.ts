@@ -22,7 +22,10 @@ export class CachedEmbedder implements Embedder {
   private readonly ttlS: number;
   private readonly onLookup?: (hit: boolean) => void;
 
-  constructor(inner: Embedder, opts: { kv: BinaryKv; key: (hash: string) => string; ttlS: number; onLookup?: (hit: boolean) => void }) {
+  constructor(
+    inner: Embedder,
+    opts: { kv: BinaryKv; key: (hash: string) => string; ttlS: number; onLookup?: (hit: boolean) => void },
+  ) {
     this.inner = inner;
     this.model = inner.model;
     this.dim = inner.dim;

@@ -57,9 +57,7 @@ export class ExtractiveGenerator implements Generator {
       const first = input.passages[0];
       return { answer: `${first.content.slice(0, 300).trim()} [${first.index}]`, model: this.model };
     }
-    const answer = picked
-      .map((s) => `${s.sentence.replace(/[.;!?]*$/u, '')} [${s.index}].`)
-      .join(' ');
+    const answer = picked.map((s) => `${s.sentence.replace(/[.;!?]*$/u, '')} [${s.index}].`).join(' ');
     return { answer, model: this.model };
   }
 }

@@ -69,7 +69,10 @@ export class OpenAIGenerator implements Generator {
     for await (const chunk of stream) {
       if (typeof chunk.content === 'string') answer += chunk.content;
       if (chunk.usage_metadata) {
-        usage = { promptTokens: chunk.usage_metadata.input_tokens, completionTokens: chunk.usage_metadata.output_tokens };
+        usage = {
+          promptTokens: chunk.usage_metadata.input_tokens,
+          completionTokens: chunk.usage_metadata.output_tokens,
+        };
       }
     }
     return { answer: answer.trim(), model: this.model, usage };

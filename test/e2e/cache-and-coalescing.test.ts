@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { api, REDIS_URL, ROOT, SlowGenerator, startTestStack, type TestStack } from '@rag/testing';
+import { api, REDIS_URL, ROOT, SlowGenerator } from '@rag/testing';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const run = promisify(execFile);
 

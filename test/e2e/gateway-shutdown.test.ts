@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, startTestStack } from '@rag/testing';
+import { api } from '@rag/testing';
+import { startTestStack } from '../support/test-stack.ts';
 
 test('gateway shutdown answers pending long-polls at once with the current status, then refuses new connections', async () => {
   const stack = await startTestStack({ workers: 0 });

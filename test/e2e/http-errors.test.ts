@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, startTestStack, type TestStack } from '@rag/testing';
+import { api } from '@rag/testing';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 /** Every 4xx of CONTRACT.md, each with the error shape {error: {code, message, details?}}. */
 describe('HTTP errors', () => {

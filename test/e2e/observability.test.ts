@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { api, startTestStack, type TestStack } from '@rag/testing';
+import { api } from '@rag/testing';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 /** The value of the sample of `name` whose labels include `labels` (label order does not matter). */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {

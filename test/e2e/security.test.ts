@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import { api, createTestDatabase, startTestStack, type TestDatabase, type TestStack } from '@rag/testing';
+import { api, createTestDatabase, type TestDatabase } from '@rag/testing';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 import { createLogger } from '@rag/observability';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

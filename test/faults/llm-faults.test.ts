@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
-import { api, startTestStack, type TestStack } from '@rag/testing';
+import { api } from '@rag/testing';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
 

@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { api, SlowGenerator, startTestStack, type TestStack } from '@rag/testing';
+import { api, SlowGenerator } from '@rag/testing';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
 

@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, startTestStack, type TestStack } from '@rag/testing';
+import { ROOT } from '@rag/testing';
+import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const run = promisify(execFile);
 const DIR = path.join(ROOT, 'load-tests');

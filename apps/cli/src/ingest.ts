@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@rag/config';
 import { closePool, createPool, assertEmbeddingDim } from '@rag/db';
 import { ingestPaths } from '@rag/ingest';
-import { closeRedis, createRedis, redisKeys } from '@rag/queue';
+import { closeRedis, createRedis, publishCorpusVersion, redisKeys } from '@rag/queue';
 import { createEmbedder } from '@rag/rag';
 
 const USAGE = 'usage: npm run ingest -- [--defer-index] [--concurrency N] <file-or-directory>...';
@@ -44,7 +44,8 @@ async function main(): Promise<number> {
         : undefined,
     });
     if (tty) process.stderr.write('\n');
-    if (summary.documents > 0) await publishCorpusVersion(config.REDIS_URL, config.QUEUE_PREFIX, summary.corpusVersion);
+    if (summary.documents > 0)
+      await announceCorpusVersion(config.REDIS_URL, config.QUEUE_PREFIX, summary.corpusVersion);
     const writeSeconds = summary.seconds - (summary.indexSeconds ?? 0);
     const rate = summary.chunks / Math.max(writeSeconds, 1e-3);
     console.log(
@@ -62,11 +63,11 @@ async function main(): Promise<number> {
 }
 
 /** Tells gateways the corpus changed: answer-cache keys include this version, so old answers stop matching. */
-async function publishCorpusVersion(url: string, prefix: string, version: number): Promise<void> {
+async function announceCorpusVersion(url: string, prefix: string, version: number): Promise<void> {
   const redis = createRedis(url, 'command', { lazyConnect: true, retryStrategy: () => null });
   try {
     await redis.connect();
-    await redis.set(redisKeys(prefix).corpusVersion, String(version));
+    await publishCorpusVersion(redis, redisKeys(prefix), version);
   } catch (err) {
     console.error(
       `ingest: warning: could not publish the corpus version to Redis (${(err as Error).message}); cached answers may be stale until CACHE_TTL_S`,

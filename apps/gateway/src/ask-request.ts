@@ -1,22 +1,5 @@
-import { z } from 'zod';
+import { askRequestSchema, type AskRequest } from '@rag/contract';
 import { ValidationError } from './errors.ts';
-
-/** POST /v1/ask body (CONTRACT.md). Unknown fields are refused so that typos do not pass silently. */
-export const askRequestSchema = z.strictObject({
-  question: z
-    .string({ error: 'question must be a string' })
-    .transform((s) => s.trim())
-    .pipe(z.string().min(1, 'question must not be empty').max(4000, 'question must be at most 4000 characters')),
-  mode: z.enum(['fast', 'quality']).default('fast'),
-  topK: z.number().int().min(1).max(20).default(5),
-  filters: z
-    .strictObject({
-      documentIds: z.array(z.string().min(1).max(1000)).min(1).max(100).optional(),
-    })
-    .optional(),
-  timeoutMs: z.number().int().min(1000).max(120000).optional(),
-});
-export type AskRequest = z.infer<typeof askRequestSchema>;
 
 export function parseAskRequest(body: unknown): AskRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {

@@ -2,23 +2,22 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Metrics } from '@rag/observability';
 import { normalizeQuestion } from '@rag/rag';
+import { TERMINAL, type AskRequest, type AskResult, type AskView } from '@rag/contract';
 import {
   ASK_JOB,
-  TERMINAL,
+  AnswerCache,
+  SingleFlight,
   askJobOptions,
   completedView,
   jobToView,
   readAsk,
   type AskEvents,
   type AskJobData,
-  type AskResult,
-  type AskView,
   type Redis,
   type RedisKeys,
   type Waiter,
   type Completion,
 } from '@rag/queue';
-import type { AskRequest } from './ask-request.ts';
 import { ConflictError, NotFoundError, TooManyError } from './errors.ts';
 
 export interface AskServiceDeps {
@@ -51,9 +50,13 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export class AskService {
   private readonly d: AskServiceDeps;
   private readonly jobOptions;
+  private readonly cache: AnswerCache;
+  private readonly flights: SingleFlight;
   constructor(deps: AskServiceDeps) {
     this.d = deps;
     this.jobOptions = askJobOptions(deps.settings.resultTtlS);
+    this.cache = new AnswerCache({ redis: deps.redis, keys: deps.keys, ttlS: deps.settings.cacheTtlS });
+    this.flights = new SingleFlight({ redis: deps.redis, keys: deps.keys });
   }
 
   /** The identity of an ask's answer: normalised question, options, models. The corpus version is added per lookup. */
@@ -95,13 +98,11 @@ export class AskService {
     }
 
     const identity = this.answerIdentity(req);
-    const version = settings.cacheTtlS > 0 ? await redis.get(keys.corpusVersion) : null;
-    const cacheKey = version !== null ? keys.cache(sha256(`${version}\n${identity}`)) : undefined;
+    const { version, key: cacheKey } = await this.cache.locate(identity);
     if (cacheKey) {
-      const cached = await redis.get(cacheKey);
-      this.d.metrics.cacheRequests.inc({ cache: 'answer', result: cached ? 'hit' : 'miss' });
-      if (cached) {
-        const result = JSON.parse(cached) as AskResult;
+      const result = await this.cache.get(cacheKey);
+      this.d.metrics.cacheRequests.inc({ cache: 'answer', result: result ? 'hit' : 'miss' });
+      if (result) {
         const totalMs = Date.now() - now;
         const iso = new Date(now).toISOString();
         const view: AskView = {
@@ -117,11 +118,11 @@ export class AskService {
     }
 
     // Single-flight: an identical ask already queued or running answers this one too (one retrieval, one LLM call).
-    const flightKey = keys.flight(sha256(`${version ?? ''}\n${identity}`));
+    const flightKey = this.flights.key(identity, version);
     const timeoutMs = req.timeoutMs ?? settings.askTimeoutMs;
-    const claimed = await redis.set(flightKey, id, 'PX', timeoutMs, 'NX');
-    if (claimed !== 'OK') {
-      const otherId = await redis.get(flightKey);
+    const held = await this.flights.claim(flightKey, id, timeoutMs);
+    if (held) {
+      const otherId = held.holder;
       if (otherId) {
         const other = await this.d.queue.getJob(otherId);
         // No job yet: its owner claimed the key a moment ago and is adding it now; share it all the same.
@@ -136,14 +137,14 @@ export class AskService {
         if (view.status !== 'failed' && view.status !== 'cancelled' && !view.result?.degraded)
           return { view, served: 'coalesced' };
       }
-      await redis.set(flightKey, id, 'PX', timeoutMs);
+      await this.flights.takeOver(flightKey, id, timeoutMs);
     }
 
     try {
       await this.admit();
     } catch (err) {
       // Refused: free the flight key so identical asks are not pointed at a job that will never exist.
-      await redis.del(flightKey).catch(() => {});
+      await this.flights.release(flightKey, id);
       throw err;
     }
     const data: AskJobData = {
@@ -163,7 +164,7 @@ export class AskService {
       try {
         await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
       } catch (err) {
-        await redis.del(flightKey).catch(() => {});
+        await this.flights.release(flightKey, id);
         throw err;
       }
       const queued: AskView = { id, status: 'queued', createdAt: new Date(now).toISOString() };

@@ -3,7 +3,8 @@ import { Queue } from 'bullmq';
 import type { Config } from '@rag/config';
 import { closePool, createPool } from '@rag/db';
 import { createMetrics, type Logger } from '@rag/observability';
-import { ASK_QUEUE, AskEvents, closeRedis, createRedis, redisKeys, type AskJobData, type AskResult } from '@rag/queue';
+import type { AskResult } from '@rag/contract';
+import { ASK_QUEUE, AskEvents, closeRedis, createRedis, redisKeys, type AskJobData } from '@rag/queue';
 import { AskService } from './ask-service.ts';
 import { createApp } from './create-app.ts';
 

@@ -1,7 +1,8 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger, Metrics, StatsWindow } from '@rag/observability';
 import { answerQuestion, UpstreamError, type RagDeps } from '@rag/rag';
-import { askJobSchema, formatFailure, type AskJobData, type AskResult } from '@rag/queue';
+import type { AskResult } from '@rag/contract';
+import { askJobSchema, formatFailure, type AskJobData } from '@rag/queue';
 
 export interface ProcessAskDeps {
   rag: RagDeps;

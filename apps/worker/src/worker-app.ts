@@ -15,22 +15,22 @@ import {
   type Embedder,
   type Generator,
 } from '@rag/rag';
+import type { AskResult } from '@rag/contract';
 import {
   ASK_QUEUE,
+  AnswerCache,
+  SingleFlight,
   askJobOptions,
   closeRedis,
   createRedis,
   parseFailure,
   redisKeys,
+  seedCorpusVersion,
+  startHeartbeat,
   type AskJobData,
-  type AskResult,
 } from '@rag/queue';
+import { heartbeatFigures } from './heartbeat-figures.ts';
 import { createAskProcessor, SHUTDOWN_REASON } from './process-ask.ts';
-import { createResultCache } from './result-cache.ts';
-import { startHeartbeat } from './heartbeat.ts';
-
-/** Deletes the single-flight key only while it still names this ask. KEYS[1] flight key; ARGV[1] ask id. */
-const RELEASE_FLIGHT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export interface WorkerAppOptions {
   logger: Logger;
@@ -92,7 +92,8 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
   const generators = opts.generator ? { generator: opts.generator } : createGenerators(config);
   if (!opts.generator && config.LLM_PROVIDER === 'openai')
     generators.generator = new BreakerGenerator(generators.generator, breaker('llm'));
-  const cache = createResultCache({ redis, ttlS: config.CACHE_TTL_S, metrics });
+  const cache = new AnswerCache({ redis, keys, ttlS: config.CACHE_TTL_S });
+  const flights = new SingleFlight({ redis, keys });
 
   await checkStartup(config, { pool, redis, keys, logger });
 
@@ -103,7 +104,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     logger,
     metrics,
     stats,
-    onResult: cache.store,
+    onResult: (data, result) => cache.store(data.cacheKey, result),
     backoffMs,
   });
   let active = 0;
@@ -127,7 +128,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
   // The ask is over: identical asks from now on start their own (or hit the cache), unless another took the key.
   const endFlight = (job: { id?: string; data: AskJobData }) => {
-    if (job.data.flightKey) redis.eval(RELEASE_FLIGHT, 1, job.data.flightKey, job.id!).catch(() => {});
+    if (job.data.flightKey) void flights.release(job.data.flightKey, job.id!);
   };
   worker.on('completed', (job) => {
     endFlight(job);
@@ -181,15 +182,15 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     id,
     redis,
     keys,
-    worker,
-    pool,
-    poolMax: config.PG_POOL_MAX,
-    metrics,
-    stats,
-    active: () => active,
-    concurrency: config.WORKER_CONCURRENCY,
-    metricsUrl,
-    logger,
+    figures: heartbeatFigures({
+      pool,
+      poolMax: config.PG_POOL_MAX,
+      stats,
+      active: () => active,
+      concurrency: config.WORKER_CONCURRENCY,
+      metricsUrl,
+    }),
+    onError: (err) => logger.debug({ err }, 'heartbeat failed'),
   });
   logger.info(
     {
@@ -228,9 +229,7 @@ async function checkStartup(
   },
 ): Promise<void> {
   await assertEmbeddingDim(d.pool, config.EMBEDDING_DIM);
-  // Seed the corpus version the cache keys use, in case Redis lost it (restart without persistence).
-  const version = await getCorpusVersion(d.pool);
-  await d.redis.set(d.keys.corpusVersion, String(version), 'NX');
+  await seedCorpusVersion(d.redis, d.keys, await getCorpusVersion(d.pool));
   try {
     const policy = ((await d.redis.config('GET', 'maxmemory-policy')) as string[])[1];
     if (policy && policy !== 'noeviction') {

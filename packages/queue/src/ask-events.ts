@@ -1,6 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ASK_QUEUE, type AskResult } from './ask-job.ts';
+import type { AskResult } from '@rag/contract';
+import { ASK_QUEUE } from './ask-job.ts';
 
 /** A completed ask as its event tells it: enough to answer a waiting client without reading the job back. */
 export interface Completion {

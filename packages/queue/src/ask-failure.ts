@@ -1,13 +1,6 @@
-import type { AskErrorCode } from './ask-job.ts';
+import { ASK_ERROR_CODES, type AskErrorCode } from '@rag/contract';
 
-const CODES: ReadonlySet<string> = new Set([
-  'timeout',
-  'expired',
-  'retrieval_failed',
-  'generation_failed',
-  'cancelled',
-  'internal',
-]);
+const CODES: ReadonlySet<string> = new Set(ASK_ERROR_CODES);
 
 /**
  * A job's failure travels as its BullMQ failedReason, `"<code>: <message>"`, so that any reader of the job hash

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { askModeSchema, topKSchema } from '@rag/contract';
 
 /** The one queue of the project and its one job name. Keys live under `${QUEUE_PREFIX}:asks:*`. */
 export const ASK_QUEUE = 'asks';
@@ -7,8 +8,8 @@ export const ASK_JOB = 'ask';
 /** Payload of an ask job: everything a worker needs, nothing it must look up. */
 export const askJobSchema = z.object({
   question: z.string().min(1),
-  mode: z.enum(['fast', 'quality']),
-  topK: z.number().int().min(1).max(20),
+  mode: askModeSchema,
+  topK: topKSchema,
   documentIds: z.array(z.string()).optional(),
   /** Epoch ms of submission. */
   createdAt: z.number().int(),
@@ -22,42 +23,6 @@ export const askJobSchema = z.object({
   flightKey: z.string().optional(),
 });
 export type AskJobData = z.infer<typeof askJobSchema>;
-
-export interface AskTimings {
-  queuedMs: number;
-  embeddingMs?: number;
-  /** Wait for a pooled database connection (part of retrievalMs). */
-  poolWaitMs?: number;
-  retrievalMs: number;
-  generationMs: number;
-  totalMs: number;
-}
-
-/** The `result` of a completed ask (CONTRACT.md). */
-export interface AskResult {
-  answer: string;
-  citations: { index: number; documentId: string; title: string; chunkId: string; score: number; snippet: string }[];
-  mode: 'fast' | 'quality';
-  model: string;
-  cached: boolean;
-  degraded?: boolean;
-  timings: AskTimings;
-}
-
-export type AskStatus = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled';
-export const TERMINAL: ReadonlySet<AskStatus> = new Set(['completed', 'failed', 'cancelled']);
-
-export type AskErrorCode = 'timeout' | 'expired' | 'retrieval_failed' | 'generation_failed' | 'cancelled' | 'internal';
-
-/** What GET /v1/ask/:id returns. */
-export interface AskView {
-  id: string;
-  status: AskStatus;
-  createdAt: string;
-  finishedAt?: string;
-  result?: AskResult;
-  error?: { code: AskErrorCode; message: string };
-}
 
 /**
  * Job options: retries with exponential backoff for transient failures (the worker turns permanent ones and

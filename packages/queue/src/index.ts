@@ -1,5 +1,5 @@
-export { ASK_QUEUE, ASK_JOB, askJobSchema, askJobOptions, TERMINAL } from './ask-job.ts';
-export type { AskJobData, AskResult, AskStatus, AskView, AskErrorCode, AskTimings } from './ask-job.ts';
+export { ASK_QUEUE, ASK_JOB, askJobSchema, askJobOptions } from './ask-job.ts';
+export type { AskJobData } from './ask-job.ts';
 export { formatFailure, parseFailure } from './ask-failure.ts';
 export { redisKeys } from './keys.ts';
 export type { RedisKeys } from './keys.ts';
@@ -8,3 +8,8 @@ export { createRedis, closeRedis } from './redis.ts';
 export type { Redis } from './redis.ts';
 export { AskEvents } from './ask-events.ts';
 export type { Waiter, Completion } from './ask-events.ts';
+export { AnswerCache, publishCorpusVersion, seedCorpusVersion } from './answer-cache.ts';
+export type { AnswerLocation } from './answer-cache.ts';
+export { SingleFlight } from './single-flight.ts';
+export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, startHeartbeat, liveWorkers } from './heartbeat.ts';
+export type { Heartbeat, StageFigures, WorkerFigures, WorkerHeartbeat } from './heartbeat.ts';

@@ -1,6 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AskJobData, AskResult, AskView } from './ask-job.ts';
+import type { AskResult, AskView } from '@rag/contract';
+import type { AskJobData } from './ask-job.ts';
 import { parseFailure } from './ask-failure.ts';
 import type { Completion } from './ask-events.ts';
 import type { RedisKeys } from './keys.ts';

@@ -1,3 +1,4 @@
+import type { AskMode, Citation } from '@rag/contract';
 import { searchChunks, type Pool, type SearchHit } from '@rag/db';
 import type { Embedder } from './embeddings/embedder.ts';
 import type { Generator, Passage } from './generation/generator.ts';
@@ -17,21 +18,12 @@ export interface RagDeps {
 
 export interface AnswerRequest {
   question: string;
-  mode: 'fast' | 'quality';
+  mode: AskMode;
   topK: number;
   documentIds?: string[];
   /** Epoch ms after which the ask is abandoned; bounds the database's statement timeout. */
   deadline: number;
   signal?: AbortSignal;
-}
-
-export interface Citation {
-  index: number;
-  documentId: string;
-  title: string;
-  chunkId: string;
-  score: number;
-  snippet: string;
 }
 
 export interface AnswerOutput {

@@ -8,7 +8,7 @@ export { ExtractiveGenerator } from './generation/extractive-generator.ts';
 export { OpenAIGenerator, buildUserPrompt } from './generation/openai-generator.ts';
 export { chunkText } from './chunking.ts';
 export { answerQuestion } from './answer-question.ts';
-export type { AnswerOutput, AnswerRequest, Citation, RagDeps } from './answer-question.ts';
+export type { AnswerOutput, AnswerRequest, RagDeps } from './answer-question.ts';
 export { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
 export type { UpstreamCode } from './errors.ts';
 export { createEmbedder, createGenerators } from './providers.ts';

@@ -1,16 +1,9 @@
 export { createTestDatabase, adminUrl } from './test-database.ts';
 export type { TestDatabase } from './test-database.ts';
-export {
-  startTestStack,
-  testConfig,
-  testLogger,
-  uniquePrefix,
-  deletePrefix,
-  ingestInto,
-  api,
-  REDIS_URL,
-} from './test-stack.ts';
-export type { TestStack } from './test-stack.ts';
+export { testConfig, testLogger, uniquePrefix, deletePrefix, REDIS_URL } from './test-env.ts';
+export { ingestInto } from './ingest-into.ts';
+export { api } from './api.ts';
+export { waitUntil } from './wait-until.ts';
 export { SlowGenerator } from './slow-generator.ts';
 export { startProcess, gatewayUrl, processUsage, ROOT } from './processes.ts';
 export type { Proc } from './processes.ts';

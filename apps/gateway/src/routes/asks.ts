@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { TERMINAL, type AskView } from '@rag/queue';
+import { TERMINAL, type AskView } from '@rag/contract';
 import { parseAskRequest, parseWait, preferWait } from '../ask-request.ts';
 import type { AskService } from '../ask-service.ts';
 import { HttpError, NotFoundError, ValidationError } from '../errors.ts';

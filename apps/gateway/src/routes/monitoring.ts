@@ -1,44 +1,11 @@
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Pool } from '@rag/db';
-import type { Redis, RedisKeys } from '@rag/queue';
-
-/** Mirrors apps/worker/src/heartbeat.ts (the JSON workers publish). */
-interface Heartbeat {
-  id: string;
-  host: string;
-  pid: number;
-  startedAt: string;
-  at: number;
-  metricsUrl: string;
-  concurrency: number;
-  active: number;
-  pool: { max: number; total: number; idle: number; waiting: number };
-  windowSeconds: number;
-  stages: Record<string, { count: number; p50: number; p95: number; p99: number }>;
-  outcomes: Record<string, number>;
-}
-
-const STALE_MS = 6000;
-
-/** Live workers' heartbeats; stale entries (a worker killed without saying goodbye) are dropped. */
-export async function liveWorkers(redis: Redis, keys: RedisKeys): Promise<Heartbeat[]> {
-  const all = await redis.hgetall(keys.workers);
-  const now = Date.now();
-  const live: Heartbeat[] = [];
-  const stale: string[] = [];
-  for (const [id, raw] of Object.entries(all)) {
-    const hb = JSON.parse(raw) as Heartbeat;
-    if (now - hb.at > STALE_MS) stale.push(id);
-    else live.push(hb);
-  }
-  if (stale.length) await redis.hdel(keys.workers, ...stale);
-  return live.sort((a, b) => a.id.localeCompare(b.id));
-}
+import { liveWorkers, type Redis, type RedisKeys, type StageFigures, type WorkerHeartbeat } from '@rag/queue';
 
 /** Count-weighted merge of per-worker percentiles: exact for one worker, an approximation across several. */
-function mergeStages(workers: Heartbeat[]) {
-  const out: Record<string, { count: number; p50: number; p95: number; p99: number }> = {};
+function mergeStages(workers: WorkerHeartbeat[]) {
+  const out: Record<string, StageFigures> = {};
   for (const w of workers) {
     for (const [stage, s] of Object.entries(w.stages)) {
       const o = (out[stage] ??= { count: 0, p50: 0, p95: 0, p99: 0 });
@@ -64,7 +31,7 @@ interface Recommendation {
 
 /** Advice computed from the figures (the old system's endpoint gave it by hand). */
 export function recommend(input: {
-  workers: Heartbeat[];
+  workers: WorkerHeartbeat[];
   stages: ReturnType<typeof mergeStages>;
   waiting: number;
   errorRate: number;
@@ -145,7 +112,7 @@ export function monitoringRouter(d: { redis: Redis; keys: RedisKeys; pool: Pool;
 
   r.get('/pool-status', async (_req, res) => {
     const [workers, pg] = await Promise.all([liveWorkers(d.redis, d.keys), pgFigures(d.pool)]);
-    const sum = (f: (w: Heartbeat) => number) => workers.reduce((n, w) => n + f(w), 0);
+    const sum = (f: (w: WorkerHeartbeat) => number) => workers.reduce((n, w) => n + f(w), 0);
     res.json({
       at: new Date().toISOString(),
       gateway: {

@@ -1,3 +1,5 @@
+import type { AskMode } from '@rag/contract';
+
 export interface Passage {
   /** 1-based; the answer cites it as [index]. */
   index: number;
@@ -11,7 +13,7 @@ export interface Passage {
 export interface GenerateInput {
   question: string;
   passages: Passage[];
-  mode: 'fast' | 'quality';
+  mode: AskMode;
   signal?: AbortSignal;
 }
 

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/**
+ * The ask surface of CONTRACT.md, defined once: the gateway validates requests with these schemas, the queue and
+ * the worker carry and produce values of the inferred types, and the OpenAPI document is generated from them.
+ * Add a field here (and only here) when the contract gains one.
+ */
+
+export const ASK_MODES = ['fast', 'quality'] as const;
+export const askModeSchema = z.enum(ASK_MODES);
+export type AskMode = z.infer<typeof askModeSchema>;
+
+/** Passages an ask may retrieve (`topK`). */
+export const TOP_K = { min: 1, max: 20, default: 5 } as const;
+export const topKSchema = z.number().int().min(TOP_K.min).max(TOP_K.max);
+
+/** Per-ask deadline bounds (`timeoutMs`), from submission. */
+export const TIMEOUT_MS = { min: 1000, max: 120_000 } as const;
+
+export const QUESTION_MAX_CHARS = 4000;
+
+/** POST /v1/ask body. Unknown fields are refused so that typos do not pass silently. */
+export const askRequestSchema = z.strictObject({
+  question: z
+    .string({ error: 'question must be a string' })
+    .transform((s) => s.trim())
+    .pipe(
+      z
+        .string()
+        .min(1, 'question must not be empty')
+        .max(QUESTION_MAX_CHARS, `question must be at most ${QUESTION_MAX_CHARS} characters`),
+    ),
+  mode: askModeSchema.default('fast'),
+  topK: topKSchema.default(TOP_K.default),
+  filters: z
+    .strictObject({
+      documentIds: z.array(z.string().min(1).max(1000)).min(1).max(100).optional(),
+    })
+    .optional(),
+  timeoutMs: z.number().int().min(TIMEOUT_MS.min).max(TIMEOUT_MS.max).optional(),
+});
+export type AskRequest = z.infer<typeof askRequestSchema>;
+
+/** One source of an answer; the answer cites it as `[index]`. */
+export const citationSchema = z.object({
+  index: z.number().int().min(1),
+  documentId: z.string(),
+  title: z.string(),
+  chunkId: z.string(),
+  score: z.number(),
+  snippet: z.string(),
+});
+export type Citation = z.infer<typeof citationSchema>;
+
+export const askTimingsSchema = z.object({
+  queuedMs: z.number(),
+  embeddingMs: z.number().optional(),
+  /** Wait for a pooled database connection (part of retrievalMs). */
+  poolWaitMs: z.number().optional(),
+  retrievalMs: z.number(),
+  generationMs: z.number(),
+  totalMs: z.number(),
+});
+export type AskTimings = z.infer<typeof askTimingsSchema>;
+
+/** The `result` of a completed ask. */
+export const askResultSchema = z.object({
+  answer: z.string(),
+  citations: z.array(citationSchema),
+  mode: askModeSchema,
+  model: z.string(),
+  cached: z.boolean(),
+  degraded: z.boolean().optional(),
+  timings: askTimingsSchema,
+});
+export type AskResult = z.infer<typeof askResultSchema>;
+
+export const ASK_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export const askStatusSchema = z.enum(ASK_STATUSES);
+export type AskStatus = z.infer<typeof askStatusSchema>;
+export const TERMINAL: ReadonlySet<AskStatus> = new Set<AskStatus>(['completed', 'failed', 'cancelled']);
+
+/** `error.code` of a failed or cancelled ask. */
+export const ASK_ERROR_CODES = [
+  'timeout',
+  'expired',
+  'retrieval_failed',
+  'generation_failed',
+  'cancelled',
+  'internal',
+] as const;
+export const askErrorCodeSchema = z.enum(ASK_ERROR_CODES);
+export type AskErrorCode = z.infer<typeof askErrorCodeSchema>;
+
+/** What GET /v1/ask/:id returns. */
+export const askViewSchema = z.object({
+  id: z.string(),
+  status: askStatusSchema,
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+  result: askResultSchema.optional(),
+  error: z.object({ code: askErrorCodeSchema, message: z.string() }).optional(),
+});
+export type AskView = z.infer<typeof askViewSchema>;

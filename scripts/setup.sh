@@ -16,3 +16,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   fi
 fi
 bash scripts/ensure-services.sh
+say "building the web page (apps/gateway/web -> dist)"
+node scripts/build-web.ts || fail "building the web page failed (scripts/build-web.ts)"

@@ -4,6 +4,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 bash scripts/setup.sh
+bash scripts/ensure-chromium.sh
 export PATH="$ROOT/.tools/node/bin:$PATH"
 if [ $# -eq 0 ]; then
   say "lint (biome ci)"

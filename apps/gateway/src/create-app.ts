@@ -15,6 +15,8 @@ import { HttpError, TooManyError, UnavailableError } from './errors.ts';
 import { asksRouter } from './routes/asks.ts';
 import { monitoringRouter } from './routes/monitoring.ts';
 import { opsRouter } from './routes/ops.ts';
+import { siteRouter } from './routes/site.ts';
+import { createOpenApiDocument } from './openapi/openapi-document.ts';
 import { clientId, requireApiKey, requireBasicAuth } from './security.ts';
 
 export interface AppDeps {
@@ -85,6 +87,7 @@ export function createApp(d: AppDeps): express.Express {
   }
 
   app.use(opsRouter({ redis: d.redis, pool: d.pool, metrics: d.metrics, queue: d.queue, isDraining: d.isDraining }));
+  app.use(siteRouter({ openapi: createOpenApiDocument() }));
 
   if (d.config.ADMIN_USER && d.config.ADMIN_PASSWORD) {
     const auth = requireBasicAuth(d.config.ADMIN_USER, d.config.ADMIN_PASSWORD);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Express } from 'express';
 import { Queue } from 'bullmq';
 import type { Config } from '@rag/config';
 import { closePool, createPool } from '@rag/db';
@@ -11,6 +12,8 @@ import { createApp } from './create-app.ts';
 export interface GatewayApp {
   url: string;
   server: http.Server;
+  /** The Express app (tests list its routes against the OpenAPI document). */
+  app: Express;
   service: AskService;
   events: AskEvents;
   /** Stops reporting ready, stops accepting, answers pending long-polls, closes everything. Idempotent. */
@@ -101,5 +104,5 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       await Promise.all([closeRedis(redis), closeRedis(eventsConnection), closePool(pool)]);
       logger.info('gateway stopped');
     })());
-  return { url, server, service, events, close };
+  return { url, server, app, service, events, close };
 }

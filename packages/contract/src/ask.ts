@@ -21,15 +21,12 @@ export const QUESTION_MAX_CHARS = 4000;
 
 /** POST /v1/ask body. Unknown fields are refused so that typos do not pass silently. */
 export const askRequestSchema = z.strictObject({
+  // .trim() rather than a transform: the limits apply after trimming and still show in the JSON Schema.
   question: z
     .string({ error: 'question must be a string' })
-    .transform((s) => s.trim())
-    .pipe(
-      z
-        .string()
-        .min(1, 'question must not be empty')
-        .max(QUESTION_MAX_CHARS, `question must be at most ${QUESTION_MAX_CHARS} characters`),
-    ),
+    .trim()
+    .min(1, 'question must not be empty')
+    .max(QUESTION_MAX_CHARS, `question must be at most ${QUESTION_MAX_CHARS} characters`),
   mode: askModeSchema.default('fast'),
   topK: topKSchema.default(TOP_K.default),
   filters: z

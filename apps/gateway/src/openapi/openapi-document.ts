@@ -1,4 +1,5 @@
 import { createDocument, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { askRequestSchema, askViewSchema } from '@rag/contract';
 import { askPaths } from './paths/asks.ts';
 import { monitoringPaths } from './paths/monitoring.ts';
 import { opsPaths } from './paths/ops.ts';
@@ -51,6 +52,11 @@ export function createOpenApiDocument(opts: { version?: string } = {}) {
       { name: 'aliases', description: 'The ask routes without the /v1 prefix' },
     ],
     components: {
+      // Named components: every use of these very objects becomes a $ref to them.
+      schemas: {
+        AskRequest: askRequestSchema,
+        AskView: askViewSchema,
+      },
       securitySchemes: {
         apiKey: {
           type: 'http',

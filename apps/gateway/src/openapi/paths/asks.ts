@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
-import { askRequestSchema } from '../../ask-request.ts';
+import { askRequestSchema, askViewSchema } from '@rag/contract';
 import { errorResponses, json } from '../responses.ts';
-import { askAcceptedSchema, askViewSchema } from '../schemas.ts';
+import { askAcceptedSchema } from '../schemas.ts';
 
 const idParam = z.object({ id: z.string().meta({ description: 'the ask id from POST /v1/ask' }) });
 const locationHeaders = {

@@ -77,6 +77,16 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MIN: int(0, 1_000_000).default(0),
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
+  /** Standard Webhooks signing key, `whsec_` + base64 of 24-64 random bytes; without it callbackUrl is refused. */
+  WEBHOOK_SECRET: optionalString,
+  /** Let callbacks reach loopback/private/link-local addresses (tests with a local receiver only). */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Delay before the first retry of a delivery; retry n waits this x 2^(n-1). 20 s spans about 42 min over 8 attempts. */
+  WEBHOOK_BACKOFF_MS: int(100, 3_600_000).default(20_000),
+  /** Bound on one delivery attempt (connect, response headers, capped body). */
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  /** Deliveries one worker process sends at once (beside its asks). */
+  WEBHOOK_CONCURRENCY: int(1, 100).default(4),
   METRICS_PORT: int(0, 65535).default(9464),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(25000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -112,6 +122,20 @@ export function defaultPoolMax(concurrency: number): number {
 }
 
 /**
+ * Standard Webhooks keys are `whsec_` + base64 of 24-64 bytes. The value is never echoed: it is a secret.
+ * (Generate one: `node -e "console.log('whsec_' + require('crypto').randomBytes(32).toString('base64'))"`.)
+ */
+function checkWebhookSecret(secret: string): void {
+  const b64 = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
+  const bytes =
+    b64 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64) && b64.length % 4 === 0 ? Buffer.from(b64, 'base64').length : 0;
+  if (bytes < 24 || bytes > 64)
+    throw new ConfigError(
+      'Invalid configuration: WEBHOOK_SECRET: must be "whsec_" followed by the base64 of 24-64 random bytes',
+    );
+}
+
+/**
  * Parses the environment. Throws ConfigError whose message is one line naming the variable and what is wrong.
  * Empty strings count as unset, as shells and compose files produce them.
  */
@@ -139,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Invalid configuration: OPENAI_API_KEY: required when a provider is "openai" (or set OPENAI_BASE_URL for a keyless local endpoint)',
     );
   }
+  if (e.WEBHOOK_SECRET !== undefined) checkWebhookSecret(e.WEBHOOK_SECRET);
   const hashes = (e.API_KEY_HASHES ?? '')
     .split(',')
     .map((s) => s.trim().toLowerCase())

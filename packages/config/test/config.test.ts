@@ -33,6 +33,11 @@ describe('configuration', () => {
     [{ API_KEY_HASHES: 'secret' }, /API_KEY_HASHES/],
     [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ WEBHOOK_SECRET: 'hunter2' }, /^Invalid configuration: WEBHOOK_SECRET: must be "whsec_"/],
+    [{ WEBHOOK_SECRET: 'whsec_c2hvcnQ=' }, /WEBHOOK_SECRET: .*24-64/],
+    [{ WEBHOOK_SECRET: 'whsec_not base64 at all!!' }, /WEBHOOK_SECRET/],
+    [{ WEBHOOK_ALLOW_PRIVATE: 'maybe' }, /WEBHOOK_ALLOW_PRIVATE/],
+    [{ WEBHOOK_BACKOFF_MS: '5' }, /WEBHOOK_BACKOFF_MS/],
   ];
   for (const [env, message] of bad) {
     test(`rejects ${JSON.stringify(env)} with one line naming the variable`, () => {
@@ -47,6 +52,19 @@ describe('configuration', () => {
       );
     });
   }
+  test('webhooks: off by default, a whsec_ key accepted, a bad one refused without echoing it', () => {
+    const d = loadConfig({});
+    assert.equal(d.WEBHOOK_SECRET, undefined);
+    assert.equal(d.WEBHOOK_ALLOW_PRIVATE, false);
+    const key = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const c = loadConfig({ WEBHOOK_SECRET: key, WEBHOOK_ALLOW_PRIVATE: 'true' });
+    assert.equal(c.WEBHOOK_SECRET, key);
+    assert.equal(c.WEBHOOK_ALLOW_PRIVATE, true);
+    assert.throws(
+      () => loadConfig({ WEBHOOK_SECRET: 'whsec_sUpErSeCrEt' }),
+      (err: Error) => !err.message.includes('sUpErSeCrEt'),
+    );
+  });
   test('a keyless local OpenAI-compatible endpoint is fine', () => {
     const c = loadConfig({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
     assert.equal(c.LLM_PROVIDER, 'openai');

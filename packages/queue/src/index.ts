@@ -13,3 +13,13 @@ export type { AnswerLocation } from './answer-cache.ts';
 export { SingleFlight } from './single-flight.ts';
 export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, startHeartbeat, liveWorkers } from './heartbeat.ts';
 export type { Heartbeat, StageFigures, WorkerFigures, WorkerHeartbeat } from './heartbeat.ts';
+export {
+  WEBHOOK_QUEUE,
+  WEBHOOK_JOB,
+  WEBHOOK_ATTEMPTS,
+  WEBHOOK_FALLBACK_GRACE_MS,
+  webhookJobSchema,
+  webhookJobOptions,
+  webhookRetrySpan,
+} from './webhook-job.ts';
+export type { WebhookJobData } from './webhook-job.ts';

@@ -10,3 +10,5 @@ export type { Proc } from './processes.ts';
 export { startOwnRedis, freePort } from './own-redis.ts';
 export type { OwnRedis } from './own-redis.ts';
 export { mulberry32 } from '@rag/llm-stub';
+export { startWebhookReceiver } from './webhook-receiver.ts';
+export type { WebhookReceiver, ReceivedWebhook, ReceiverBehaviour } from './webhook-receiver.ts';

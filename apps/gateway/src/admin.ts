@@ -6,12 +6,12 @@ import type { Router } from 'express';
 
 export const ADMIN_PATH = '/admin/queues';
 
-/** Bull Board over the ask queue (the caller puts basic auth in front of it). */
-export function bullBoardRouter(queue: Queue, readOnly: boolean): Router {
+/** Bull Board over the project's queues: asks, webhook deliveries (the caller puts basic auth in front of it). */
+export function bullBoardRouter(queues: Queue[], readOnly: boolean): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(ADMIN_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(queue as never, { readOnlyMode: readOnly })],
+    queues: queues.map((q) => new BullMQAdapter(q as never, { readOnlyMode: readOnly })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'RAG asks' } },
   });

@@ -18,6 +18,7 @@ import {
   type Waiter,
   type Completion,
 } from '@rag/queue';
+import type { WebhookJobs } from '@rag/webhooks';
 import { ConflictError, NotFoundError, TooManyError } from './errors.ts';
 
 export interface AskServiceDeps {
@@ -26,6 +27,8 @@ export interface AskServiceDeps {
   keys: RedisKeys;
   events: AskEvents;
   metrics: Metrics;
+  /** callbackUrl: the submission-time check (throws a 400) and the delivery jobs. */
+  webhooks: { check: (callbackUrl: string) => Promise<void>; jobs: WebhookJobs };
   settings: {
     askTimeoutMs: number;
     maxQueuedAsks: number;
@@ -72,6 +75,7 @@ export class AskService {
     const { keys, redis, settings } = this.d;
     const now = Date.now();
     const id: string = randomUUID();
+    if (req.callbackUrl !== undefined) await this.d.webhooks.check(req.callbackUrl);
 
     if (opts.idempotencyKey !== undefined) {
       const idemKey = keys.idempotency(sha256(`${opts.clientId ?? ''}\n${opts.idempotencyKey}`));
@@ -113,6 +117,7 @@ export class AskService {
           result: { ...result, cached: true, timings: { queuedMs: 0, retrievalMs: 0, generationMs: 0, totalMs } },
         };
         await redis.set(keys.ask(id), JSON.stringify(view), 'EX', settings.resultTtlS);
+        if (req.callbackUrl) await this.d.webhooks.jobs.sendNow(id, req.callbackUrl);
         return { view, served: 'cached' };
       }
     }
@@ -121,7 +126,8 @@ export class AskService {
     const flightKey = this.flights.key(identity, version);
     const timeoutMs = req.timeoutMs ?? settings.askTimeoutMs;
     const held = await this.flights.claim(flightKey, id, timeoutMs);
-    if (held) {
+    // An ask with a callbackUrl gets its own job: its webhook is tied to its own id (one delivery job per ask).
+    if (held && req.callbackUrl === undefined) {
       const otherId = held.holder;
       if (otherId) {
         const other = await this.d.queue.getJob(otherId);
@@ -158,6 +164,9 @@ export class AskService {
       cacheKey,
       flightKey,
     };
+    // The delivery job exists before its ask does, so no end of the ask can come before it. Failing to add it
+    // costs the webhook, never the ask.
+    if (req.callbackUrl) data.webhook = await this.d.webhooks.jobs.hold(id, req.callbackUrl, data.deadline);
     // With Prefer: wait, listen before adding: the ask may finish before add() even returns.
     const waiter = opts.waitMs ? this.d.events.register(id) : undefined;
     try {
@@ -165,6 +174,7 @@ export class AskService {
         await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
       } catch (err) {
         await this.flights.release(flightKey, id);
+        if (data.webhook) await this.d.webhooks.jobs.drop(id);
         throw err;
       }
       const queued: AskView = { id, status: 'queued', createdAt: new Date(now).toISOString() };
@@ -269,6 +279,7 @@ export class AskService {
         };
         await this.d.redis.set(this.d.keys.ask(id), JSON.stringify(cancelled), 'EX', this.d.settings.resultTtlS);
         this.d.events.wake(id);
+        if (job.data.webhook) await this.d.webhooks.jobs.promote(id);
         return cancelled;
       } catch {
         // Locked: a worker took it between our read and the removal; cancel it as a running ask.

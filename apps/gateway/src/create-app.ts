@@ -25,6 +25,8 @@ export interface AppDeps {
   metrics: Metrics;
   service: AskService;
   queue: Queue;
+  /** The webhooks queue, shown in Bull Board beside the asks. */
+  webhookQueue: Queue;
   redis: Redis;
   keys: RedisKeys;
   pool: Pool;
@@ -91,7 +93,7 @@ export function createApp(d: AppDeps): express.Express {
 
   if (d.config.ADMIN_USER && d.config.ADMIN_PASSWORD) {
     const auth = requireBasicAuth(d.config.ADMIN_USER, d.config.ADMIN_PASSWORD);
-    app.use(ADMIN_PATH, auth, bullBoardRouter(d.queue, d.config.ADMIN_READ_ONLY));
+    app.use(ADMIN_PATH, auth, bullBoardRouter([d.queue, d.webhookQueue], d.config.ADMIN_READ_ONLY));
     app.use(
       '/monitoring',
       auth,

@@ -5,8 +5,19 @@ import type { Config } from '@rag/config';
 import { closePool, createPool } from '@rag/db';
 import { createMetrics, type Logger } from '@rag/observability';
 import type { AskResult } from '@rag/contract';
-import { ASK_QUEUE, AskEvents, closeRedis, createRedis, redisKeys, type AskJobData } from '@rag/queue';
+import {
+  ASK_QUEUE,
+  AskEvents,
+  WEBHOOK_QUEUE,
+  closeRedis,
+  createRedis,
+  redisKeys,
+  type AskJobData,
+  type WebhookJobData,
+} from '@rag/queue';
+import { WebhookJobs, systemResolve, type WebhookJobResult } from '@rag/webhooks';
 import { AskService } from './ask-service.ts';
+import { createCallbackCheck } from './callback-check.ts';
 import { createApp } from './create-app.ts';
 
 export interface GatewayApp {
@@ -44,6 +55,13 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
     skipWaitingForReady: true,
   });
   queue.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
+  // Delivery jobs are created here with their asks; workers send them (and Bull Board shows them).
+  const webhookQueue = new Queue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, {
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    skipWaitingForReady: true,
+  });
+  webhookQueue.on('error', (err) => logger.debug({ err: err.message }, 'webhook queue error'));
   const events = new AskEvents({ connection: eventsConnection, prefix: config.QUEUE_PREFIX });
   // The gateway's pool only serves readiness and monitoring: two connections are plenty.
   const pool = createPool({
@@ -60,6 +78,14 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
     keys,
     events,
     metrics,
+    webhooks: {
+      check: createCallbackCheck({
+        secretSet: config.WEBHOOK_SECRET !== undefined,
+        allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+        resolve: systemResolve,
+      }),
+      jobs: new WebhookJobs({ queue: webhookQueue, backoffMs: config.WEBHOOK_BACKOFF_MS, keepS: config.RESULT_TTL_S }),
+    },
     settings: {
       askTimeoutMs: config.ASK_TIMEOUT_MS,
       maxQueuedAsks: config.MAX_QUEUED_ASKS,
@@ -69,7 +95,18 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
     },
   });
   let draining = false;
-  const app = createApp({ config, logger, metrics, service, queue, redis, keys, pool, isDraining: () => draining });
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    service,
+    queue,
+    webhookQueue,
+    redis,
+    keys,
+    pool,
+    isDraining: () => draining,
+  });
   const server = http.createServer(app);
   // Long-polls hold requests up to 30 s; keep-alive sockets outlive load-balancer idle timeouts.
   server.keepAliveTimeout = 65_000;
@@ -100,7 +137,7 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       await stopped;
       clearInterval(sweep);
       clearTimeout(force);
-      await queue.close().catch(() => {});
+      await Promise.all([queue.close().catch(() => {}), webhookQueue.close().catch(() => {})]);
       await Promise.all([closeRedis(redis), closeRedis(eventsConnection), closePool(pool)]);
       logger.info('gateway stopped');
     })());

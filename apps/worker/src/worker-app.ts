@@ -31,6 +31,7 @@ import {
 } from '@rag/queue';
 import { heartbeatFigures } from './heartbeat-figures.ts';
 import { createAskProcessor, SHUTDOWN_REASON } from './process-ask.ts';
+import { startWebhookWorker } from './webhook-worker.ts';
 
 export interface WorkerAppOptions {
   logger: Logger;
@@ -126,9 +127,12 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     autorun: true,
   });
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
-  // The ask is over: identical asks from now on start their own (or hit the cache), unless another took the key.
+  const webhooks = startWebhookWorker(config, { redis, keys, logger });
+  // The ask is over: identical asks from now on start their own (or hit the cache), unless another took the key;
+  // its webhook, if any, goes out now.
   const endFlight = (job: { id?: string; data: AskJobData }) => {
     if (job.data.flightKey) void flights.release(job.data.flightKey, job.id!);
+    webhooks.askEnded(job);
   };
   worker.on('completed', (job) => {
     endFlight(job);
@@ -210,6 +214,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       const handBack = setTimeout(() => worker.cancelAllJobs(SHUTDOWN_REASON), config.SHUTDOWN_TIMEOUT_MS);
       await worker.close().catch((err: unknown) => logger.warn({ err }, 'closing the BullMQ worker failed'));
       clearTimeout(handBack);
+      await webhooks.close();
       await heartbeat.stop();
       await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       metricsServer.closeAllConnections();

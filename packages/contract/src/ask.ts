@@ -19,6 +19,9 @@ export const TIMEOUT_MS = { min: 1000, max: 120_000 } as const;
 
 export const QUESTION_MAX_CHARS = 4000;
 
+/** Longest `callbackUrl` accepted. */
+export const CALLBACK_URL_MAX_CHARS = 2048;
+
 /** POST /v1/ask body. Unknown fields are refused so that typos do not pass silently. */
 export const askRequestSchema = z.strictObject({
   // .trim() rather than a transform: the limits apply after trimming and still show in the JSON Schema.
@@ -35,6 +38,15 @@ export const askRequestSchema = z.strictObject({
     })
     .optional(),
   timeoutMs: z.number().int().min(TIMEOUT_MS.min).max(TIMEOUT_MS.max).optional(),
+  /**
+   * Where the ask's final view (as GET /v1/ask/:id) is POSTed when it ends, signed per Standard Webhooks. http(s)
+   * only; the gateway also refuses (400) a host that is, or resolves to, a loopback, private, link-local or
+   * metadata address, and a server without WEBHOOK_SECRET refuses callbacks altogether.
+   */
+  callbackUrl: z
+    .url({ protocol: /^https?$/, error: 'callbackUrl must be an absolute http or https URL' })
+    .max(CALLBACK_URL_MAX_CHARS, `callbackUrl must be at most ${CALLBACK_URL_MAX_CHARS} characters`)
+    .optional(),
 });
 export type AskRequest = z.infer<typeof askRequestSchema>;
 

@@ -21,6 +21,8 @@ export const askJobSchema = z.object({
   cacheKey: z.string().optional(),
   /** Single-flight key the worker clears when the ask ends. */
   flightKey: z.string().optional(),
+  /** A delivery job (id = the ask's) waits on the webhooks queue for this ask's end: the worker wakes it then. */
+  webhook: z.boolean().optional(),
 });
 export type AskJobData = z.infer<typeof askJobSchema>;
 

@@ -1,9 +1,8 @@
 import net from 'node:net';
+import { CALLBACK_URL_MAX_CHARS } from '@rag/contract';
 import { deniedRange } from './address-policy.ts';
 import { CallbackUrlError } from './callback-url-error.ts';
 import type { Resolve, ResolvedAddress } from './resolve-host.ts';
-
-export const MAX_CALLBACK_URL_LENGTH = 2048;
 
 export interface CallbackTarget {
   url: URL;
@@ -35,8 +34,8 @@ export function checkAddress(address: string, allowPrivate: boolean): void {
  * enough for a DNS round-robin to hit it). Used at submission (400) and again at every delivery attempt.
  */
 export async function resolveCallbackTarget(raw: string, policy: TargetPolicy): Promise<CallbackTarget> {
-  if (raw.length > MAX_CALLBACK_URL_LENGTH)
-    throw new CallbackUrlError(`callbackUrl must be at most ${MAX_CALLBACK_URL_LENGTH} characters`);
+  if (raw.length > CALLBACK_URL_MAX_CHARS)
+    throw new CallbackUrlError(`callbackUrl must be at most ${CALLBACK_URL_MAX_CHARS} characters`);
   let url: URL;
   try {
     url = new URL(raw);

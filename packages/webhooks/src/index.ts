@@ -1,6 +1,6 @@
 export { deniedRange } from './address-policy.ts';
 export { CallbackUrlError } from './callback-url-error.ts';
-export { resolveCallbackTarget, checkAddress, MAX_CALLBACK_URL_LENGTH } from './callback-target.ts';
+export { resolveCallbackTarget, checkAddress } from './callback-target.ts';
 export type { CallbackTarget, TargetPolicy } from './callback-target.ts';
 export { systemResolve } from './resolve-host.ts';
 export type { Resolve, ResolvedAddress } from './resolve-host.ts';
@@ -10,3 +10,5 @@ export { deliverWebhook, MAX_RESPONSE_BYTES } from './deliver-webhook.ts';
 export type { DeliveryOptions, DeliveryOutcome, WebhookMessage } from './deliver-webhook.ts';
 export { createWebhookProcessor } from './webhook-processor.ts';
 export type { WebhookProcessorDeps, WebhookJobResult } from './webhook-processor.ts';
+export { WebhookJobs, webhookIdOf } from './webhook-jobs.ts';
+export type { WebhookQueue } from './webhook-jobs.ts';

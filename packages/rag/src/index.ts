@@ -6,7 +6,8 @@ export type { Generator, Generation, GenerateInput, Passage } from './generation
 export { NO_CONTEXT_ANSWER } from './generation/generator.ts';
 export { ExtractiveGenerator } from './generation/extractive-generator.ts';
 export { OpenAIGenerator, buildUserPrompt } from './generation/openai-generator.ts';
-export { chunkText } from './chunking.ts';
+export { chunkText, chunkPages } from './chunking.ts';
+export type { PageChunk, PageText } from './chunking.ts';
 export { answerQuestion } from './answer-question.ts';
 export type { AnswerOutput, AnswerRequest, RagDeps } from './answer-question.ts';
 export { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';

@@ -1,0 +1,7 @@
+export { extractDocument } from './sandbox/extract-document.ts';
+export type { ExtractOptions, ExtractResult, ExtractStats } from './sandbox/extract-document.ts';
+export { detectFormat } from './detect-format.ts';
+export { ExtractError, isExtractError } from './errors.ts';
+export type { ExtractErrorCode } from './errors.ts';
+export { DEFAULT_LIMITS } from './types.ts';
+export type { DocumentFormat, ExtractedDocument, ExtractedPage, ExtractLimits } from './types.ts';

@@ -1,12 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  deflatedEntry,
-  makeEncryptedPdf,
-  makeExecutable,
-  makeMinimalDocx,
-  makeZip,
-} from '../../../scripts/document-makers.ts';
+import { deflatedEntry, makeEncryptedPdf, makeExecutable, makeMinimalDocx, makeZip } from '@rag/testing/documents';
 import { detectFormat, ExtractError } from '../src/index.ts';
 import { readSample } from './support/samples.ts';
 

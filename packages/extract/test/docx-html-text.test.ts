@@ -1,7 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeClutteredHtml, makeMinimalDocx, makeZipBombDocx } from '../../../scripts/document-makers.ts';
-import { HSMT_SECTIONS, HSMT_TITLE } from '../../../scripts/sample-documents.ts';
+import { HSMT_SECTIONS, HSMT_TITLE, makeClutteredHtml, makeMinimalDocx, makeZipBombDocx } from '@rag/testing/documents';
 import { ExtractError } from '../src/index.ts';
 import { parseDocument } from '../src/parse-document.ts';
 import { oneLine, readSample } from './support/samples.ts';

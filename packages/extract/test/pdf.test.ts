@@ -1,8 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractText, getDocumentProxy } from 'unpdf';
-import { BID_EVALUATION_REPORT, QUYET_DINH } from '../../../scripts/sample-documents.ts';
-import type { PdfBlock } from '../../../scripts/document-makers.ts';
+import { BID_EVALUATION_REPORT, type PdfBlock, QUYET_DINH } from '@rag/testing/documents';
 import { parseDocument } from '../src/parse-document.ts';
 import { joinLines, layoutPage, type TextPiece } from '../src/pdf/pdf-layout.ts';
 import { cleanText } from '../src/normalize-text.ts';

@@ -7,7 +7,7 @@ import {
   makeManyPagesPdf,
   makeTextlessPdf,
   makeZipBombDocx,
-} from '../../../scripts/document-makers.ts';
+} from '@rag/testing/documents';
 import { ExtractError, extractDocument, type ExtractErrorCode } from '../src/index.ts';
 import { readSample } from './support/samples.ts';
 import { liveChildren, withPeakRss } from './support/process-watch.ts';

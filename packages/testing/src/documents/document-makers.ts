@@ -78,7 +78,7 @@ export async function makeWrappedPdf(o: WrappedPdfOptions): Promise<Uint8Array> 
   }
   if (o.title) doc.setTitle(o.title);
   if (o.author) doc.setAuthor(o.author);
-  doc.setProducer('rag-queue scripts/document-makers.ts');
+  doc.setProducer('rag-queue sample generator');
   doc.setCreationDate(new Date('2025-03-14T08:00:00Z'));
   doc.setModificationDate(new Date('2025-03-14T08:00:00Z'));
 

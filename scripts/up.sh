@@ -38,6 +38,8 @@ port="${PORT:-8000}"
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 cat <<MSG
 
+  Page        http://127.0.0.1:$port/            (ask from the browser)
+  API docs    http://127.0.0.1:$port/docs        (OpenAPI: http://127.0.0.1:$port/openapi.json)
   Gateway     http://127.0.0.1:$port/v1/ask
   Readiness   http://127.0.0.1:$port/readyz
   Metrics     http://127.0.0.1:$port/metrics   (workers: http://127.0.0.1:${METRICS_PORT:-9464}/metrics ...)

@@ -10,12 +10,16 @@ const locationHeaders = {
   'Retry-After': { description: 'seconds before polling again', schema: { type: 'string' as const } },
 };
 
+/** Anonymous unless the gateway has API_KEY_HASHES; then a key is required. */
+export const OPTIONAL_API_KEY = [{}, { apiKey: [] }];
+
 /** POST /v1/ask, GET and DELETE /v1/ask/{id} (routes/asks.ts). */
 export const askPaths: ZodOpenApiPathsObject = {
   '/v1/ask': {
     post: {
       operationId: 'submitAsk',
       tags: ['asks'],
+      security: OPTIONAL_API_KEY,
       summary: 'Ask a question',
       description:
         'Queues the question. With `Prefer: wait=N` (N ≤ 30) the answer comes in this response when ready in time. ' +
@@ -50,6 +54,7 @@ export const askPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: 'getAsk',
       tags: ['asks'],
+      security: OPTIONAL_API_KEY,
       summary: 'Read an ask (optionally long-poll)',
       requestParams: {
         path: idParam,
@@ -65,6 +70,7 @@ export const askPaths: ZodOpenApiPathsObject = {
     delete: {
       operationId: 'cancelAsk',
       tags: ['asks'],
+      security: OPTIONAL_API_KEY,
       summary: 'Cancel a queued or running ask',
       requestParams: { path: idParam },
       responses: {

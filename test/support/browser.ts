@@ -1,0 +1,73 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+/** Debian's chromium package (scripts/ensure-chromium.sh installs it); never a browser Playwright downloads. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Flags that keep the browser from talking to anything but the page under test. */
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface TestBrowser {
+  context: BrowserContext;
+  /** Every URL the pages requested, in order. */
+  requests: string[];
+  /** Console errors and page errors (a CSP violation shows up here). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Chromium with a fresh profile; fails loudly (never skips) when the package is missing. */
+export async function launchBrowser(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Debian's chromium is not installed (${CHROMIUM} missing): the browser tests cannot run. ` +
+        'Install it with `apt-get install chromium` as root (scripts/ensure-chromium.sh, run by npm test, does this).',
+    );
+  }
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'rag-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1280, height: 900 },
+      locale: 'vi-VN',
+    });
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+  const requests: string[] = [];
+  const errors: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  context.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  context.on('weberror', (e) => errors.push(String(e.error())));
+  let closing: Promise<void> | undefined;
+  return {
+    context,
+    requests,
+    errors,
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          await context.close();
+        } finally {
+          rmSync(profile, { recursive: true, force: true });
+        }
+      })()),
+  };
+}

@@ -47,6 +47,25 @@ export interface Submission {
   waited?: boolean;
 }
 
+export interface SubmitOptions {
+  /** The HTTP request's id, carried into the job so a worker's log lines join the request's. */
+  requestId?: string;
+  idempotencyKey?: string;
+  /** Who the Idempotency-Key belongs to (keys of different clients never collide). */
+  clientId?: string;
+  /** Prefer: wait, in ms: how long to wait for the ask to finish before answering. */
+  waitMs?: number;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** An ask being submitted: its id and submission time, fixed at the start. */
+interface NewAsk {
+  id: string;
+  /** Epoch ms of submission. */
+  at: number;
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Accepting, reading, waiting for and cancelling asks: the gateway's logic without HTTP. */
@@ -68,119 +87,144 @@ export class AskService {
     return JSON.stringify([normalizeQuestion(req.question), req.mode, req.topK, docs, this.d.settings.modelTag]);
   }
 
-  async submit(
-    req: AskRequest,
-    opts: { requestId?: string; idempotencyKey?: string; clientId?: string; waitMs?: number; signal?: AbortSignal },
-  ): Promise<Submission> {
-    const { keys, redis, settings } = this.d;
-    const now = Date.now();
-    const id: string = randomUUID();
+  /**
+   * Accepts an ask, in steps: an Idempotency-Key replay, else the answer cache, else an identical ask in flight,
+   * else (admitted) a new job, waited for when the client asked to wait.
+   */
+  async submit(req: AskRequest, opts: SubmitOptions): Promise<Submission> {
+    const ask: NewAsk = { id: randomUUID(), at: Date.now() };
     if (req.callbackUrl !== undefined) await this.d.webhooks.check(req.callbackUrl);
-
-    if (opts.idempotencyKey !== undefined) {
-      const idemKey = keys.idempotency(sha256(`${opts.clientId ?? ''}\n${opts.idempotencyKey}`));
-      const bodyHash = sha256(JSON.stringify(req));
-      const claimed = await redis.set(idemKey, JSON.stringify({ id, bodyHash }), 'EX', settings.resultTtlS, 'NX');
-      if (claimed !== 'OK') {
-        const prior = JSON.parse((await redis.get(idemKey)) ?? '{}') as { id?: string; bodyHash?: string };
-        if (prior.id) {
-          if (prior.bodyHash !== bodyHash) {
-            throw new ConflictError(
-              'idempotency_conflict',
-              'this Idempotency-Key was already used with a different request body',
-            );
-          }
-          // The first request may still be between claiming the key and enqueuing: it is queued in any case.
-          const view = (await this.read(prior.id)) ?? {
-            id: prior.id,
-            status: 'queued' as const,
-            createdAt: new Date(now).toISOString(),
-          };
-          return { view, served: 'idempotent' };
-        }
-      }
-    }
-
+    const replay = await this.replayIdempotent(req, opts, ask);
+    if (replay) return replay;
     const identity = this.answerIdentity(req);
     const { version, key: cacheKey } = await this.cache.locate(identity);
-    if (cacheKey) {
-      const result = await this.cache.get(cacheKey);
-      this.d.metrics.cacheRequests.inc({ cache: 'answer', result: result ? 'hit' : 'miss' });
-      if (result) {
-        const totalMs = Date.now() - now;
-        const iso = new Date(now).toISOString();
-        const view: AskView = {
-          id,
-          status: 'completed',
-          createdAt: iso,
-          finishedAt: new Date().toISOString(),
-          result: { ...result, cached: true, timings: { queuedMs: 0, retrievalMs: 0, generationMs: 0, totalMs } },
-        };
-        await redis.set(keys.ask(id), JSON.stringify(view), 'EX', settings.resultTtlS);
-        if (req.callbackUrl) await this.d.webhooks.jobs.sendNow(id, req.callbackUrl);
-        return { view, served: 'cached' };
-      }
+    const cached = cacheKey ? await this.serveCached(cacheKey, ask) : undefined;
+    if (cached) {
+      if (req.callbackUrl) await this.d.webhooks.jobs.sendNow(ask.id, req.callbackUrl);
+      return cached;
     }
-
-    // Single-flight: an identical ask already queued or running answers this one too (one retrieval, one LLM call).
     const flightKey = this.flights.key(identity, version);
-    const timeoutMs = req.timeoutMs ?? settings.askTimeoutMs;
-    const held = await this.flights.claim(flightKey, id, timeoutMs);
-    // An ask with a callbackUrl gets its own job: its webhook is tied to its own id (one delivery job per ask).
-    if (held && req.callbackUrl === undefined) {
-      const otherId = held.holder;
-      if (otherId) {
-        const other = await this.d.queue.getJob(otherId);
-        // No job yet: its owner claimed the key a moment ago and is adding it now; share it all the same.
-        if (!other)
-          return {
-            view: { id: otherId, status: 'queued', createdAt: new Date(now).toISOString() },
-            served: 'coalesced',
-          };
-        // Running, or completed a moment ago (this request read the cache just before it was filled): share it.
-        // Only a failed one is not shared: this ask deserves its own attempt.
-        const view = jobToView(other);
-        if (view.status !== 'failed' && view.status !== 'cancelled' && !view.result?.degraded)
-          return { view, served: 'coalesced' };
-      }
-      await this.flights.takeOver(flightKey, id, timeoutMs);
-    }
-
+    const timeoutMs = req.timeoutMs ?? this.d.settings.askTimeoutMs;
+    // An ask with a callbackUrl gets its own job (its webhook is tied to its own id: one delivery job per ask) and
+    // leaves the key to the ask holding it.
+    const shared = await this.joinFlight(flightKey, ask, timeoutMs, req.callbackUrl === undefined);
+    if (shared) return shared;
     try {
       await this.admit();
     } catch (err) {
       // Refused: free the flight key so identical asks are not pointed at a job that will never exist.
-      await this.flights.release(flightKey, id);
+      await this.flights.release(flightKey, ask.id);
       throw err;
     }
+    return this.enqueue(req, opts, ask, { deadline: ask.at + timeoutMs, cacheKey, flightKey });
+  }
+
+  /** The same Idempotency-Key (per client) with the same body returns the first ask; with another body, 409. */
+  private async replayIdempotent(req: AskRequest, opts: SubmitOptions, ask: NewAsk): Promise<Submission | undefined> {
+    if (opts.idempotencyKey === undefined) return undefined;
+    const { keys, redis, settings } = this.d;
+    const idemKey = keys.idempotency(sha256(`${opts.clientId ?? ''}\n${opts.idempotencyKey}`));
+    const bodyHash = sha256(JSON.stringify(req));
+    const claimed = await redis.set(idemKey, JSON.stringify({ id: ask.id, bodyHash }), 'EX', settings.resultTtlS, 'NX');
+    if (claimed === 'OK') return undefined;
+    const prior = JSON.parse((await redis.get(idemKey)) ?? '{}') as { id?: string; bodyHash?: string };
+    if (!prior.id) return undefined;
+    if (prior.bodyHash !== bodyHash) {
+      throw new ConflictError(
+        'idempotency_conflict',
+        'this Idempotency-Key was already used with a different request body',
+      );
+    }
+    // The first request may still be between claiming the key and enqueuing: it is queued in any case.
+    const view = (await this.read(prior.id)) ?? {
+      id: prior.id,
+      status: 'queued' as const,
+      createdAt: new Date(ask.at).toISOString(),
+    };
+    return { view, served: 'idempotent' };
+  }
+
+  /** A cached answer completes the ask at once; its record is kept like a job's, for GET /v1/ask/:id. */
+  private async serveCached(cacheKey: string, ask: NewAsk): Promise<Submission | undefined> {
+    const result = await this.cache.get(cacheKey);
+    this.d.metrics.cacheRequests.inc({ cache: 'answer', result: result ? 'hit' : 'miss' });
+    if (!result) return undefined;
+    const totalMs = Date.now() - ask.at;
+    const view: AskView = {
+      id: ask.id,
+      status: 'completed',
+      createdAt: new Date(ask.at).toISOString(),
+      finishedAt: new Date().toISOString(),
+      result: { ...result, cached: true, timings: { queuedMs: 0, retrievalMs: 0, generationMs: 0, totalMs } },
+    };
+    await this.d.redis.set(this.d.keys.ask(ask.id), JSON.stringify(view), 'EX', this.d.settings.resultTtlS);
+    return { view, served: 'cached' };
+  }
+
+  /**
+   * Single-flight: an identical ask already queued or running answers this one too (one retrieval, one LLM call).
+   * Otherwise this ask holds the flight key (claimed, or taken over from one not worth sharing).
+   */
+  private async joinFlight(
+    flightKey: string,
+    ask: NewAsk,
+    timeoutMs: number,
+    mayShare: boolean,
+  ): Promise<Submission | undefined> {
+    const held = await this.flights.claim(flightKey, ask.id, timeoutMs);
+    if (!held || !mayShare) return undefined;
+    if (held.holder) {
+      const other = await this.d.queue.getJob(held.holder);
+      // No job yet: its owner claimed the key a moment ago and is adding it now; share it all the same.
+      if (!other)
+        return {
+          view: { id: held.holder, status: 'queued', createdAt: new Date(ask.at).toISOString() },
+          served: 'coalesced',
+        };
+      // Running, or completed a moment ago (this request read the cache just before it was filled): share it.
+      // Only a failed one is not shared: this ask deserves its own attempt.
+      const view = jobToView(other);
+      if (view.status !== 'failed' && view.status !== 'cancelled' && !view.result?.degraded)
+        return { view, served: 'coalesced' };
+    }
+    await this.flights.takeOver(flightKey, ask.id, timeoutMs);
+    return undefined;
+  }
+
+  /** Adds the job; with Prefer: wait, waits for it (listening before adding: it may finish before add() returns). */
+  private async enqueue(
+    req: AskRequest,
+    opts: SubmitOptions,
+    ask: NewAsk,
+    job: { deadline: number; cacheKey?: string; flightKey: string },
+  ): Promise<Submission> {
     const data: AskJobData = {
       question: req.question,
       mode: req.mode,
       topK: req.topK,
       documentIds: req.filters?.documentIds,
-      createdAt: now,
-      deadline: now + timeoutMs,
+      createdAt: ask.at,
+      deadline: job.deadline,
       requestId: opts.requestId,
-      cacheKey,
-      flightKey,
+      cacheKey: job.cacheKey,
+      flightKey: job.flightKey,
     };
     // The delivery job exists before its ask does, so no end of the ask can come before it. Failing to add it
     // costs the webhook, never the ask.
-    if (req.callbackUrl) data.webhook = await this.d.webhooks.jobs.hold(id, req.callbackUrl, data.deadline);
-    // With Prefer: wait, listen before adding: the ask may finish before add() even returns.
-    const waiter = opts.waitMs ? this.d.events.register(id) : undefined;
+    if (req.callbackUrl) data.webhook = await this.d.webhooks.jobs.hold(ask.id, req.callbackUrl, data.deadline);
+    const waiter = opts.waitMs ? this.d.events.register(ask.id) : undefined;
     try {
       try {
-        await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: id });
+        await this.d.queue.add(ASK_JOB, data, { ...this.jobOptions, jobId: ask.id });
       } catch (err) {
-        await this.flights.release(flightKey, id);
-        if (data.webhook) await this.d.webhooks.jobs.drop(id);
+        await this.flights.release(job.flightKey, ask.id);
+        if (data.webhook) await this.d.webhooks.jobs.drop(ask.id);
         throw err;
       }
-      const queued: AskView = { id, status: 'queued', createdAt: new Date(now).toISOString() };
+      const queued: AskView = { id: ask.id, status: 'queued', createdAt: new Date(ask.at).toISOString() };
       if (!waiter) return { view: queued, served: 'queued' };
       const done = await this.waitFor(waiter, opts.waitMs!, opts.signal);
-      const view = done ? completedView(id, queued.createdAt, done) : ((await this.read(id)) ?? queued);
+      const view = done ? completedView(ask.id, queued.createdAt, done) : ((await this.read(ask.id)) ?? queued);
       return { view, served: 'queued', waited: true };
     } finally {
       waiter?.dispose();

@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { Queue } from 'bullmq';
 import type { Config } from '@rag/config';
 import { closePool, createPool } from '@rag/db';
+import { Resources, listen } from '@rag/lifecycle';
 import { createMetrics, type Logger } from '@rag/observability';
 import type { AskResult } from '@rag/contract';
 import {
@@ -40,106 +41,139 @@ export function modelTag(c: Config): string {
   return `${emb}|${llm}`;
 }
 
+/**
+ * Builds one gateway process from its configuration and starts serving, in steps: connections, the ask service,
+ * the HTTP server. Everything opened is registered as it opens, so a failed step (e.g. PORT in use) closes what
+ * the steps before it opened, and `close()` is the same walk back.
+ */
 export async function startGatewayApp(config: Config, opts: { logger: Logger }): Promise<GatewayApp> {
   const logger = opts.logger;
   const keys = redisKeys(config.QUEUE_PREFIX);
   const metrics = createMetrics({ service: 'gateway' });
-  // Request-path connection: fails fast when Redis is down (503), reconnects by itself.
-  const redis = createRedis(config.REDIS_URL, 'command');
-  const eventsConnection = createRedis(config.REDIS_URL, 'blocking');
-  for (const c of [redis, eventsConnection])
-    c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
-  const queue = new Queue<AskJobData, AskResult>(ASK_QUEUE, {
-    connection: redis,
-    prefix: config.QUEUE_PREFIX,
-    skipWaitingForReady: true,
-  });
-  queue.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
-  // Delivery jobs are created here with their asks; workers send them (and Bull Board shows them).
-  const webhookQueue = new Queue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, {
-    connection: redis,
-    prefix: config.QUEUE_PREFIX,
-    skipWaitingForReady: true,
-  });
-  webhookQueue.on('error', (err) => logger.debug({ err: err.message }, 'webhook queue error'));
-  const events = new AskEvents({ connection: eventsConnection, prefix: config.QUEUE_PREFIX });
-  // The gateway's pool only serves readiness and monitoring: two connections are plenty.
-  const pool = createPool({
-    connectionString: config.DATABASE_URL,
-    max: 2,
-    connectionTimeoutMillis: 1000,
-    statementTimeoutMs: 2000,
-    applicationName: 'rag-gateway',
-    logger,
-  });
-  const service = new AskService({
-    queue,
-    redis,
-    keys,
-    events,
-    metrics,
-    webhooks: {
-      check: createCallbackCheck({
-        secretSet: config.WEBHOOK_SECRET !== undefined,
-        allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
-        resolve: systemResolve,
+  const opened = new Resources();
+  const closeOpened = () => opened.close((name, err) => logger.warn({ err, resource: name }, 'closing failed'));
+  try {
+    // Request-path connection: fails fast when Redis is down (503), reconnects by itself.
+    const redis = opened.add('redis', createRedis(config.REDIS_URL, 'command'), closeRedis);
+    const eventsConnection = opened.add('redis (events)', createRedis(config.REDIS_URL, 'blocking'), closeRedis);
+    for (const c of [redis, eventsConnection])
+      c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+    // The gateway's pool only serves readiness and monitoring: two connections are plenty.
+    const pool = opened.add(
+      'pool',
+      createPool({
+        connectionString: config.DATABASE_URL,
+        max: 2,
+        connectionTimeoutMillis: 1000,
+        statementTimeoutMs: 2000,
+        applicationName: 'rag-gateway',
+        logger,
       }),
-      jobs: new WebhookJobs({ queue: webhookQueue, backoffMs: config.WEBHOOK_BACKOFF_MS, keepS: config.RESULT_TTL_S }),
-    },
-    settings: {
-      askTimeoutMs: config.ASK_TIMEOUT_MS,
-      maxQueuedAsks: config.MAX_QUEUED_ASKS,
-      resultTtlS: config.RESULT_TTL_S,
-      cacheTtlS: config.CACHE_TTL_S,
-      modelTag: modelTag(config),
-    },
-  });
-  let draining = false;
-  const app = createApp({
-    config,
-    logger,
-    metrics,
-    service,
-    queue,
-    webhookQueue,
-    redis,
-    keys,
-    pool,
-    isDraining: () => draining,
-  });
-  const server = http.createServer(app);
-  // Long-polls hold requests up to 30 s; keep-alive sockets outlive load-balancer idle timeouts.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-  if (!config.ADMIN_USER)
-    logger.warn('ADMIN_USER/ADMIN_PASSWORD not set: the Bull Board dashboard (/admin/queues) is not served');
-  logger.info({ url }, 'gateway listening');
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
+      closePool,
+    );
+    const queue = opened.add(
+      'queue',
+      new Queue<AskJobData, AskResult>(ASK_QUEUE, {
+        connection: redis,
+        prefix: config.QUEUE_PREFIX,
+        skipWaitingForReady: true,
+      }),
+      (q) => q.close(),
+    );
+    queue.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
+    // Delivery jobs are created here with their asks; workers send them (and Bull Board shows them).
+    const webhookQueue = opened.add(
+      'webhook queue',
+      new Queue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, {
+        connection: redis,
+        prefix: config.QUEUE_PREFIX,
+        skipWaitingForReady: true,
+      }),
+      (q) => q.close(),
+    );
+    webhookQueue.on('error', (err) => logger.debug({ err: err.message }, 'webhook queue error'));
+    const events = opened.add(
+      'ask events',
+      new AskEvents({ connection: eventsConnection, prefix: config.QUEUE_PREFIX }),
+      (e) => e.close(),
+    );
+    const service = new AskService({
+      queue,
+      redis,
+      keys,
+      events,
+      metrics,
+      webhooks: {
+        check: createCallbackCheck({
+          secretSet: config.WEBHOOK_SECRET !== undefined,
+          allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+          resolve: systemResolve,
+        }),
+        jobs: new WebhookJobs({
+          queue: webhookQueue,
+          backoffMs: config.WEBHOOK_BACKOFF_MS,
+          keepS: config.RESULT_TTL_S,
+        }),
+      },
+      settings: {
+        askTimeoutMs: config.ASK_TIMEOUT_MS,
+        maxQueuedAsks: config.MAX_QUEUED_ASKS,
+        resultTtlS: config.RESULT_TTL_S,
+        cacheTtlS: config.CACHE_TTL_S,
+        modelTag: modelTag(config),
+      },
+    });
+    let draining = false;
+    const app = createApp({
+      config,
+      logger,
+      metrics,
+      service,
+      queue,
+      webhookQueue,
+      redis,
+      keys,
+      pool,
+      isDraining: () => draining,
+    });
+    const server = opened.add('http server', http.createServer(app), async (s) => {
       draining = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Pending long-polls answer now with their ask's current status; clients poll again elsewhere.
-      await events.close();
-      // Keep-alive sockets become idle as their last responses go out: close them as they do, and cut the rest
-      // (a request still running after 5 s) so shutdown is bounded.
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const force = setTimeout(() => server.closeAllConnections(), 5000);
-      await stopped;
-      clearInterval(sweep);
-      clearTimeout(force);
-      await Promise.all([queue.close().catch(() => {}), webhookQueue.close().catch(() => {})]);
-      await Promise.all([closeRedis(redis), closeRedis(eventsConnection), closePool(pool)]);
-      logger.info('gateway stopped');
-    })());
-  return { url, server, app, service, events, close };
+      await stopServing(s, events);
+    });
+    // Long-polls hold requests up to 30 s; keep-alive sockets outlive load-balancer idle timeouts.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 60_000;
+    const url = await listen(server, { port: config.PORT, host: config.HOST, setting: 'PORT' });
+    if (!config.ADMIN_USER)
+      logger.warn('ADMIN_USER/ADMIN_PASSWORD not set: the Bull Board dashboard (/admin/queues) is not served');
+    logger.info({ url }, 'gateway listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= closeOpened().then(() => {
+        logger.info('gateway stopped');
+      }));
+    return { url, server, app, service, events, close };
+  } catch (err) {
+    await closeOpened();
+    throw err;
+  }
+}
+
+/**
+ * Stops accepting, answers pending long-polls now with their ask's current status (clients poll again elsewhere),
+ * and closes keep-alive sockets as their last responses go out; a request still running after 5 s is cut, so
+ * shutdown is bounded.
+ */
+async function stopServing(server: http.Server, events: AskEvents): Promise<void> {
+  if (!server.listening) return;
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  await events.close();
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const force = setTimeout(() => server.closeAllConnections(), 5000);
+  await stopped;
+  clearInterval(sweep);
+  clearTimeout(force);
 }

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '@rag/config';
+import { StartError } from '@rag/lifecycle';
 import { createLogger } from '@rag/observability';
 import { startGatewayApp } from './gateway-app.ts';
 
@@ -17,7 +18,10 @@ let app;
 try {
   app = await startGatewayApp(config, { logger });
 } catch (err) {
-  logger.fatal({ err }, `gateway failed to start: ${(err as Error).message}`);
+  // What an operator can fix (a port in use, a service down, a database that does not match) is one line;
+  // anything else is a bug, logged with its stack.
+  if (err instanceof StartError) console.error(`gateway failed to start: ${err.message}`);
+  else logger.fatal({ err }, `gateway failed to start: ${(err as Error).message}`);
   process.exit(1);
 }
 console.log(

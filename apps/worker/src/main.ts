@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '@rag/config';
+import { StartError } from '@rag/lifecycle';
 import { createLogger } from '@rag/observability';
 import { startWorkerApp } from './worker-app.ts';
 
@@ -17,7 +18,10 @@ let app;
 try {
   app = await startWorkerApp(config, { logger });
 } catch (err) {
-  logger.fatal({ err }, `worker failed to start: ${(err as Error).message}`);
+  // What an operator can fix (a port in use, a service down, a database that does not match) is one line;
+  // anything else is a bug, logged with its stack.
+  if (err instanceof StartError) console.error(`worker failed to start: ${err.message}`);
+  else logger.fatal({ err }, `worker failed to start: ${(err as Error).message}`);
   process.exit(1);
 }
 

@@ -2,7 +2,7 @@ import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger, Metrics, StatsWindow } from '@rag/observability';
 import { answerQuestion, UpstreamError, type RagDeps } from '@rag/rag';
 import type { AskResult } from '@rag/contract';
-import { askJobSchema, formatFailure, type AskJobData } from '@rag/queue';
+import { askJobSchema, formatFailure, type AnswerCache, type AskJobData } from '@rag/queue';
 
 export interface ProcessAskDeps {
   rag: RagDeps;
@@ -10,8 +10,8 @@ export interface ProcessAskDeps {
   metrics: Metrics;
   /** Recent per-stage durations and outcomes for the heartbeat (/monitoring/*). */
   stats: StatsWindow;
-  /** Called with each successful result (the answer cache). Failures to store are logged, not fatal. */
-  onResult?: (data: AskJobData, result: AskResult) => Promise<void>;
+  /** Stores each successful result under the key the gateway located. Failures to store are logged, not fatal. */
+  cache: AnswerCache;
   /** Backoff base of the job options, to know whether a retry could still finish before the deadline. */
   backoffMs: number;
 }
@@ -85,10 +85,9 @@ export function createAskProcessor(d: ProcessAskDeps) {
         ...(out.degraded ? { degraded: true } : {}),
         timings: { queuedMs, ...out.timings, totalMs },
       };
-      if (d.onResult)
-        await d
-          .onResult(data, result)
-          .catch((err: unknown) => log.warn({ err }, 'storing the result in the cache failed'));
+      await d.cache
+        .store(data.cacheKey, result)
+        .catch((err: unknown) => log.warn({ err }, 'storing the result in the cache failed'));
       log.info({ totalMs, queuedMs, model: out.model, degraded: out.degraded }, 'ask completed');
       return result;
     } catch (err) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
+import { StartError } from '@rag/lifecycle';
 
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
 
@@ -41,10 +42,11 @@ export async function embeddingColumnDim(client: pg.ClientBase | pg.Pool): Promi
   return r.rows[0]?.dim ?? null;
 }
 
+/** Refuses to start against a database whose embedding column does not match EMBEDDING_DIM. */
 export async function assertEmbeddingDim(client: pg.ClientBase | pg.Pool, expected: number): Promise<void> {
   const dim = await embeddingColumnDim(client);
   if (dim !== null && dim !== expected) {
-    throw new Error(
+    throw new StartError(
       `EMBEDDING_DIM is ${expected} but the database's chunks.embedding column has ${dim} dimensions; ` +
         `use EMBEDDING_DIM=${dim} or a fresh database`,
     );

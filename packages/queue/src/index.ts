@@ -4,7 +4,7 @@ export { formatFailure, parseFailure } from './ask-failure.ts';
 export { redisKeys } from './keys.ts';
 export type { RedisKeys } from './keys.ts';
 export { jobToView, readAsk, completedView, ASK_ID } from './read-ask.ts';
-export { createRedis, closeRedis } from './redis.ts';
+export { createRedis, closeRedis, waitForRedis } from './redis.ts';
 export type { Redis } from './redis.ts';
 export { AskEvents } from './ask-events.ts';
 export type { Waiter, Completion } from './ask-events.ts';

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { StartError } from '@rag/lifecycle';
 
 export type { Redis };
 
@@ -34,4 +35,38 @@ export function closeRedis(redis: Redis): Promise<void> {
     }
   })();
   return r.__closing;
+}
+
+/**
+ * Waits until a connection is ready, or fails after `timeoutMs` with a StartError naming the server and the last
+ * connection error: a process that needs Redis says so at start instead of waiting silently for it.
+ */
+export function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let last = 'no answer';
+    const onError = (err: Error) => {
+      last = err.message || (err as NodeJS.ErrnoException).code || String(err);
+    };
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const { host, port } = redis.options;
+    const timer = setTimeout(
+      () =>
+        done(
+          new StartError(
+            `Redis at ${host}:${port} is not reachable within ${timeoutMs / 1000} s (${last}); start it or set REDIS_URL`,
+          ),
+        ),
+      timeoutMs,
+    );
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
 }

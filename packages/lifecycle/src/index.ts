@@ -1,0 +1,3 @@
+export { Resources } from './resources.ts';
+export { StartError } from './start-error.ts';
+export { listen } from './listen.ts';

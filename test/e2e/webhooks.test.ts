@@ -75,8 +75,8 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
   const deliveryJob = (id: string) =>
     waitUntil(
       async () => {
-        const job = await deliveries.getJob(id);
-        return job && (await job.getState()) === 'completed' ? job : undefined;
+        // The state first, then the job read after it: a job read before it finished lacks its outcome.
+        return (await deliveries.getJobState(id)) === 'completed' ? deliveries.getJob(id) : undefined;
       },
       { timeoutMs: 30_000, message: `delivery job of ${id} completed` },
     );
@@ -93,6 +93,7 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
     assert.deepEqual(verify(got), JSON.parse(view));
     const job = await deliveryJob(sub.json.id);
     assert.equal(job.attemptsStarted, 1);
+    assert.equal(job.returnvalue.delivered, true);
     assert.equal(r.received.length, 1);
   });
 

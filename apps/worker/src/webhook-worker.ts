@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import type { Config } from '@rag/config';
 import type { AskResult } from '@rag/contract';
-import type { Logger } from '@rag/observability';
+import type { Logger, Metrics } from '@rag/observability';
 import {
   ASK_QUEUE,
   WEBHOOK_QUEUE,
@@ -38,7 +38,7 @@ export interface WebhookWorker {
  */
 export function startWebhookWorker(
   config: Config,
-  d: { redis: Redis; keys: RedisKeys; logger: Logger; resolve?: Resolve },
+  d: { redis: Redis; keys: RedisKeys; logger: Logger; metrics: Metrics; resolve?: Resolve },
 ): WebhookWorker {
   const logger = d.logger.child({ component: 'webhooks' });
   const prefix = config.QUEUE_PREFIX;
@@ -61,6 +61,7 @@ export function startWebhookWorker(
         })),
     logger,
     recheckMs: RECHECK_MS,
+    onAttempt: (out) => d.metrics.webhookAttempts.inc({ outcome: out.kind }),
   });
   const connection = createRedis(config.REDIS_URL, 'blocking');
   connection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));

@@ -111,7 +111,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     // Closed after the consumer: asks that end while it drains still send their webhooks.
     const webhooks = opened.add(
       'webhook worker',
-      startWebhookWorker(config, { redis: conns.redis, keys, logger }),
+      startWebhookWorker(config, { redis: conns.redis, keys, logger, metrics }),
       (w) => w.close(),
     );
 

@@ -94,6 +94,12 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
       buckets: latencyBuckets,
       registers,
     }),
+    webhookAttempts: new Counter({
+      name: 'rag_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome (delivered, http_status, refused, timeout, network)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     circuitState: new Gauge({
       name: 'rag_circuit_state',
       help: 'Circuit breaker state by dependency: 0 closed, 1 half-open, 2 open',

@@ -15,10 +15,12 @@ export class WebhookJobs {
   private readonly queue: WebhookQueue;
   private readonly backoffMs: number;
   private readonly keepS: number;
-  constructor(o: { queue: WebhookQueue; backoffMs: number; keepS: number }) {
+  private readonly graceMs: number;
+  constructor(o: { queue: WebhookQueue; backoffMs: number; keepS: number; graceMs?: number }) {
     this.queue = o.queue;
     this.backoffMs = o.backoffMs;
     this.keepS = o.keepS;
+    this.graceMs = o.graceMs ?? WEBHOOK_FALLBACK_GRACE_MS;
   }
 
   /**
@@ -26,7 +28,7 @@ export class WebhookJobs {
    * id already present) is a no-op. Resolves false instead of throwing: a webhook never fails its ask.
    */
   async hold(askId: string, callbackUrl: string, deadline: number): Promise<boolean> {
-    return this.add(askId, callbackUrl, Math.max(0, deadline - Date.now()) + WEBHOOK_FALLBACK_GRACE_MS);
+    return this.add(askId, callbackUrl, Math.max(0, deadline - Date.now()) + this.graceMs);
   }
 
   /** The delivery job of an ask that has already ended (served from the cache): runs at once. */

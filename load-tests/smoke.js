@@ -1,7 +1,7 @@
 // Smoke: one user, a few asks, every way of collecting an answer. Run first against any deployment.
 import { check } from 'k6';
 import http from 'k6/http';
-import { ask, BASE_URL, pick, thresholds } from './lib/rag.js';
+import { ask, BASE_URL, question, thresholds } from './lib/rag.js';
 
 export const options = {
   vus: 1,
@@ -16,5 +16,5 @@ export function setup() {
 
 export default function () {
   const styles = ['wait', 'poll', 'longpoll'];
-  ask(pick(__ITER), styles[__ITER % styles.length]);
+  ask(question(__ITER), styles[__ITER % styles.length]);
 }

@@ -1,19 +1,21 @@
 // Stress: an arrival rate that keeps rising until the system breaks; thresholds abort the run at the break point.
-import { ask, pick } from './lib/rag.js';
+// Four steps of STEP (1m) each, to RATE_1..RATE_4 asks per second (100, 300, 600, 1000).
+import { ask, question } from './lib/rag.js';
 
+const step = __ENV.STEP || '1m';
 export const options = {
   scenarios: {
     rising: {
       executor: 'ramping-arrival-rate',
       startRate: Number(__ENV.START_RATE || 10),
       timeUnit: '1s',
-      preAllocatedVUs: 100,
+      preAllocatedVUs: Number(__ENV.PRE_VUS || 100),
       maxVUs: Number(__ENV.MAX_VUS || 2000),
       stages: [
-        { duration: '1m', target: Number(__ENV.RATE_1 || 100) },
-        { duration: '1m', target: Number(__ENV.RATE_2 || 300) },
-        { duration: '1m', target: Number(__ENV.RATE_3 || 600) },
-        { duration: '1m', target: Number(__ENV.RATE_4 || 1000) },
+        { duration: step, target: Number(__ENV.RATE_1 || 100) },
+        { duration: step, target: Number(__ENV.RATE_2 || 300) },
+        { duration: step, target: Number(__ENV.RATE_3 || 600) },
+        { duration: step, target: Number(__ENV.RATE_4 || 1000) },
       ],
     },
   },
@@ -24,5 +26,5 @@ export const options = {
 };
 
 export default function () {
-  ask(pick(__VU * 104729 + __ITER), 'wait');
+  ask(question(__VU * 104729 + __ITER), 'wait');
 }

@@ -19,13 +19,26 @@ export const cached = new Rate('rag_cached');
 export const refused = new Counter('rag_refused_429');
 export const failures = new Counter('rag_failed');
 
+// k6 resolves open() against the file that calls it (this one, in lib/), not the script that was run.
 export const questions = new SharedArray('questions', () => [
-  ...JSON.parse(open('./data/questions-vi.json')),
-  ...JSON.parse(open('./data/questions-en.json')),
+  ...JSON.parse(open('../data/questions-vi.json')),
+  ...JSON.parse(open('../data/questions-en.json')),
 ]);
 
 export function pick(i) {
   return questions[i % questions.length];
+}
+
+// CACHE_MIX (0..1, default 0): the share of asks that repeat a question of the set as is. The rest are unique (the
+// question with a run id, the user and the iteration appended), so no answer comes from the cache or a coalesced
+// ask and rag_e2e_ms measures the pipeline. A run id per VU process: unique across runs against one gateway.
+const cacheMix = Number(__ENV.CACHE_MIX || 0);
+const runId = __ENV.RUN_ID || `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+/** The question for ask number `i` of this user: unique, unless it falls in the CACHE_MIX share. */
+export function question(i) {
+  if (cacheMix > 0 && Math.random() < cacheMix) return pick(i);
+  return `${pick(i)} (${runId}-${__VU}-${__ITER})`;
 }
 
 function headers(extra) {

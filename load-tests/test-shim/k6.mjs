@@ -1,15 +1,18 @@
 import { state } from './state.mjs';
 
+// As in k6 (v1.3), a check function that throws counts as a failed check and the exception propagates: it ends the
+// iteration, later checks do not run.
 export function check(value, checks) {
   let all = true;
   for (const [name, fn] of Object.entries(checks)) {
-    let ok = false;
+    const c = (state.checks[name] ??= { passes: 0, fails: 0 });
+    let ok;
     try {
       ok = Boolean(fn(value));
-    } catch {
-      ok = false;
+    } catch (err) {
+      c.fails++;
+      throw err;
     }
-    const c = (state.checks[name] ??= { passes: 0, fails: 0 });
     if (ok) c.passes++;
     else c.fails++;
     all &&= ok;

@@ -10,9 +10,16 @@ if (!mod.options) throw new Error(`${script} exports no options`);
 const fn = exec ? mod[exec] : mod.default;
 if (typeof fn !== 'function') throw new Error(`${script} has no function ${exec ?? 'default'}`);
 const data = typeof mod.setup === 'function' ? mod.setup() : undefined;
+// As in k6, an exception ends its iteration (reported, counted) and the next iteration runs.
+const iterationErrors = [];
 for (let i = 0; i < Number(iterations); i++) {
   globalThis.__ITER = i;
-  fn(data);
+  try {
+    fn(data);
+  } catch (err) {
+    iterationErrors.push(String(err?.stack ?? err));
+    console.error(`k6 shim: iteration ${i} ended by an exception: ${err?.stack ?? err}`);
+  }
 }
 if (typeof mod.teardown === 'function') mod.teardown(data);
 const metrics = Object.fromEntries(Object.entries(state.metrics).map(([k, v]) => [k, v.length]));
@@ -21,6 +28,7 @@ console.log(
     script,
     options: Object.keys(mod.options),
     requests: state.requests,
+    iterationErrors,
     checks: state.checks,
     metrics,
   }),

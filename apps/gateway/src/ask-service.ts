@@ -9,6 +9,7 @@ import {
   SingleFlight,
   askJobOptions,
   completedView,
+  endAskStream,
   jobToView,
   readAsk,
   type AskEvents,
@@ -322,6 +323,8 @@ export class AskService {
           error: { code: 'cancelled', message: 'the ask was cancelled before it started' },
         };
         await this.d.redis.set(this.d.keys.ask(id), JSON.stringify(cancelled), 'EX', this.d.settings.resultTtlS);
+        // No worker will end its event stream: this is its terminal event.
+        await endAskStream(this.d.redis, this.d.keys, cancelled, this.d.settings.resultTtlS);
         this.d.events.wake(id);
         if (job.data.webhook) await this.d.webhooks.jobs.promote(id);
         return cancelled;

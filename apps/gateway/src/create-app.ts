@@ -10,6 +10,7 @@ import type { Pool } from '@rag/db';
 import type { Logger, Metrics } from '@rag/observability';
 import type { Redis, RedisKeys } from '@rag/queue';
 import { ADMIN_PATH, bullBoardRouter } from './admin.ts';
+import type { AskEventStreams } from './ask-event-streams.ts';
 import type { AskService } from './ask-service.ts';
 import { HttpError, TooManyError, UnavailableError } from './errors.ts';
 import { asksRouter } from './routes/asks.ts';
@@ -24,6 +25,7 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   service: AskService;
+  streams: AskEventStreams;
   queue: Queue;
   /** The webhooks queue, shown in Bull Board beside the asks. */
   webhookQueue: Queue;
@@ -144,7 +146,7 @@ export function createApp(d: AppDeps): express.Express {
   });
   if (d.config.API_KEY_HASHES.length) api.use('/ask', requireApiKey(d.config.API_KEY_HASHES));
   api.use('/ask', express.json({ limit: '64kb', strict: true }));
-  api.use(asksRouter({ service: d.service, clientId, rateLimit }));
+  api.use(asksRouter({ service: d.service, streams: d.streams, clientId, rateLimit }));
   app.use('/v1', api);
   app.use('/', api); // CONTRACT.md aliases: POST /ask, GET /ask/:id
 

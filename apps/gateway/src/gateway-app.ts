@@ -9,6 +9,7 @@ import type { AskResult } from '@rag/contract';
 import {
   ASK_QUEUE,
   AskEvents,
+  AskStreamReader,
   WEBHOOK_QUEUE,
   closeRedis,
   createRedis,
@@ -17,6 +18,7 @@ import {
   type WebhookJobData,
 } from '@rag/queue';
 import { WebhookJobs, systemResolve, type WebhookJobResult } from '@rag/webhooks';
+import { AskEventStreams } from './ask-event-streams.ts';
 import { AskService } from './ask-service.ts';
 import { createCallbackCheck } from './callback-check.ts';
 import { createApp } from './create-app.ts';
@@ -28,6 +30,9 @@ export interface GatewayApp {
   app: Express;
   service: AskService;
   events: AskEvents;
+  /** Open SSE streams and the one reader behind them (tests check that clients who leave free theirs). */
+  streams: AskEventStreams;
+  streamReader: AskStreamReader;
   /** Stops reporting ready, stops accepting, answers pending long-polls, closes everything. Idempotent. */
   close(): Promise<void>;
 }
@@ -123,12 +128,35 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
         modelTag: modelTag(config),
       },
     });
+    // One connection blocked in XREAD for all the SSE clients of this gateway; closing the reader closes it.
+    const streamConnection = createRedis(config.REDIS_URL, 'blocking');
+    streamConnection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+    const streamReader = opened.add(
+      'ask stream reader',
+      new AskStreamReader({
+        connection: streamConnection,
+        control: redis,
+        onError: (err) => logger.debug({ err: err.message }, 'ask stream reader error'),
+      }),
+      (r) => r.close(),
+    );
+    const streams = new AskEventStreams({
+      redis,
+      keys,
+      queue,
+      reader: streamReader,
+      events,
+      read: (id) => service.read(id),
+      logger,
+      settings: { resultTtlS: config.RESULT_TTL_S, keepAliveMs: config.SSE_KEEPALIVE_MS },
+    });
     let draining = false;
     const app = createApp({
       config,
       logger,
       metrics,
       service,
+      streams,
       queue,
       webhookQueue,
       redis,
@@ -138,7 +166,7 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
     });
     const server = opened.add('http server', http.createServer(app), async (s) => {
       draining = true;
-      await stopServing(s, events);
+      await stopServing(s, events, streams);
     });
     // Long-polls hold requests up to 30 s; keep-alive sockets outlive load-balancer idle timeouts.
     server.keepAliveTimeout = 65_000;
@@ -154,7 +182,7 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       (closing ??= closeOpened().then(() => {
         logger.info('gateway stopped');
       }));
-    return { url, server, app, service, events, close };
+    return { url, server, app, service, events, streams, streamReader, close };
   } catch (err) {
     await closeOpened();
     throw err;
@@ -162,13 +190,15 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
 }
 
 /**
- * Stops accepting, answers pending long-polls now with their ask's current status (clients poll again elsewhere),
+ * Stops accepting, ends open event streams (clients resume elsewhere with Last-Event-ID), answers pending
+ * long-polls now with their ask's current status (clients poll again elsewhere),
  * and closes keep-alive sockets as their last responses go out; a request still running after 5 s is cut, so
  * shutdown is bounded.
  */
-async function stopServing(server: http.Server, events: AskEvents): Promise<void> {
+async function stopServing(server: http.Server, events: AskEvents, streams: AskEventStreams): Promise<void> {
   if (!server.listening) return;
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  streams.close();
   await events.close();
   server.closeIdleConnections();
   const sweep = setInterval(() => server.closeIdleConnections(), 50);

@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Config } from '@rag/config';
 import type { AskResult } from '@rag/contract';
 import type { Logger, Metrics, StatsWindow } from '@rag/observability';
@@ -26,8 +26,8 @@ export async function consumeAsks(
     subscriber: Redis;
     keys: RedisKeys;
     flights: SingleFlight;
-    /** An ask reached its end (completed, failed or cancelled; not a retry). Must not throw. */
-    onEnded: (job: { id?: string; data: AskJobData }) => void;
+    /** An ask reached its end (completed, failed or cancelled; not a retry), its job final. Must not throw. */
+    onEnded: (job: Job<AskJobData, AskResult>) => void;
     metrics: Metrics;
     stats: StatsWindow;
     logger: Logger;
@@ -55,7 +55,7 @@ export async function consumeAsks(
   });
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker error'));
   // The ask is over: identical asks from now on start their own (or hit the cache), unless another took the key.
-  const endFlight = (job: { id?: string; data: AskJobData }) => {
+  const endFlight = (job: Job<AskJobData, AskResult>) => {
     if (job.data.flightKey) void d.flights.release(job.data.flightKey, job.id!);
     d.onEnded(job);
   };

@@ -3,6 +3,7 @@ import type { Logger, Metrics, StatsWindow } from '@rag/observability';
 import { answerQuestion, UpstreamError, type RagDeps } from '@rag/rag';
 import type { AskResult } from '@rag/contract';
 import { askJobSchema, formatFailure, type AnswerCache, type AskJobData } from '@rag/queue';
+import { completeAnswerStream, openAnswerStream, type AnswerStreamDeps } from './answer-stream.ts';
 
 export interface ProcessAskDeps {
   rag: RagDeps;
@@ -14,6 +15,8 @@ export interface ProcessAskDeps {
   cache: AnswerCache;
   /** Backoff base of the job options, to know whether a retry could still finish before the deadline. */
   backoffMs: number;
+  /** Where each attempt streams its status, citations and tokens (the ask's event stream). */
+  stream: AnswerStreamDeps;
 }
 
 /** Reason given to cancelJob when the worker shuts down: the ask is handed back to the queue, not failed. */
@@ -54,6 +57,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error('deadline reached')), data.deadline - startedAt);
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+    const stream = openAnswerStream(d.stream, job, log);
     try {
       const out = await answerQuestion(
         {
@@ -63,6 +67,8 @@ export function createAskProcessor(d: ProcessAskDeps) {
           documentIds: data.documentIds,
           deadline: data.deadline,
           signal: combined,
+          onCitations: (citations) => stream.citations(citations),
+          onToken: (text) => stream.token(text),
         },
         d.rag,
       );
@@ -85,6 +91,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
         ...(out.degraded ? { degraded: true } : {}),
         timings: { queuedMs, ...out.timings, totalMs },
       };
+      await completeAnswerStream(stream, result);
       await d.cache
         .store(data.cacheKey, result)
         .catch((err: unknown) => log.warn({ err }, 'storing the result in the cache failed'));
@@ -122,6 +129,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
       throw new UnrecoverableError(formatFailure('internal', 'an unexpected error occurred while answering'));
     } finally {
       clearTimeout(timer);
+      stream.close();
     }
   };
 }

@@ -27,6 +27,7 @@ import { closeServer, metricsServer } from './metrics-server.ts';
 import { createAskProcessor } from './process-ask.ts';
 import { startWebhookWorker } from './webhook-worker.ts';
 import { workerProviders } from './worker-providers.ts';
+import { endJobStream, type AnswerStreamDeps } from './answer-stream.ts';
 
 /** How long a starting worker waits for Redis before it gives up with one clear line. */
 const REDIS_START_TIMEOUT_MS = 5000;
@@ -74,6 +75,12 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     await checkConnections(config, conns, keys, logger);
     const providers = workerProviders(config, opts, { redis: conns.redis, keys, metrics, logger });
     const stats = new StatsWindow({ windowMs: 60_000 });
+    const stream: AnswerStreamDeps = {
+      redis: conns.redis,
+      keys,
+      resultTtlS: config.RESULT_TTL_S,
+      flushMs: config.STREAM_FLUSH_MS,
+    };
     const processAsk = createAskProcessor({
       rag: { pool: conns.pool, ...providers, efSearch: config.HNSW_EF_SEARCH },
       logger,
@@ -81,6 +88,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       stats,
       cache: new AnswerCache({ redis: conns.redis, keys, ttlS: config.CACHE_TTL_S }),
       backoffMs: askJobOptions(config.RESULT_TTL_S).backoff.delay,
+      stream,
     });
 
     let consumer: Awaited<ReturnType<typeof consumeAsks>> | undefined;
@@ -121,8 +129,11 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       subscriber: conns.subscriber,
       keys,
       flights: new SingleFlight({ redis: conns.redis, keys }),
-      // Its webhook, if any, goes out now.
-      onEnded: (job) => webhooks.askEnded(job),
+      // Its stream gets its terminal event (the job is final now); its webhook, if any, goes out now.
+      onEnded: (job) => {
+        endJobStream(stream, job, logger);
+        webhooks.askEnded(job);
+      },
       metrics,
       stats,
       logger,

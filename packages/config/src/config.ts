@@ -52,8 +52,8 @@ export const envSchema = z.object({
   LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_MAX_TOKENS: int(16, 32000).default(512),
   LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.1),
-  /** Stream answers from the LLM (costs CPU per chunk; answers reach clients whole either way). */
-  LLM_STREAMING: bool.default(false),
+  /** Stream answers from the LLM token by token (into the ask's event stream, for SSE clients). */
+  LLM_STREAMING: bool.default(true),
   /** When the LLM circuit is open or the call fails, answer extractively and mark the result degraded. */
   LLM_FALLBACK: z.enum(['none', 'extractive']).default('none'),
   /** Consecutive LLM / embedding endpoint failures that open its circuit breaker. */
@@ -87,6 +87,13 @@ export const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
   /** Deliveries one worker process sends at once (beside its asks). */
   WEBHOOK_CONCURRENCY: int(1, 100).default(4),
+  /** Interval of the `: keep-alive` comment on open event streams (SSE), ms; CONTRACT.md asks for at least every 15 s. */
+  SSE_KEEPALIVE_MS: int(100, 15000).default(15000),
+  /**
+   * Token batching into an ask's event stream: at most one write per this many ms per ask (tokens meanwhile go
+   * together); a token after a quiet spell this long goes at once. 0 = one write per token.
+   */
+  STREAM_FLUSH_MS: int(0, 1000).default(20),
   METRICS_PORT: int(0, 65535).default(9464),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(25000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

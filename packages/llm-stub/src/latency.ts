@@ -17,6 +17,13 @@ export interface LatencyModel {
   /** Time to answer an embeddings request, ms (default 5). */
   embeddingLatencyMs: number;
   /**
+   * How many content chunks a streamed answer is cut into (default 8): the first at the time to first token, the
+   * last at the answer's total time. A real model sends one chunk per token: set it to the token count (40 tokens
+   * about 25 ms apart: completionTokens 40, tokensPerSecond 40, streamChunks 40). Fewer words than chunks: words
+   * are cut.
+   */
+  streamChunks: number;
+  /**
    * Answers generated at full speed at once; beyond that every answer slows down in proportion (processor
    * sharing, like a GPU server past its batch size). 0 = unlimited (default).
    */
@@ -31,6 +38,7 @@ export const defaultLatency: Readonly<LatencyModel> = Object.freeze({
   stallRate: 0,
   completionTokens: 40,
   embeddingLatencyMs: 5,
+  streamChunks: 8,
   capacity: 0,
 });
 
@@ -45,6 +53,7 @@ export const latencyLimits: Record<keyof LatencyModel, [number, number, boolean?
   fixedLatencyMs: [0, MAX_MS],
   completionTokens: [1, 1_000_000],
   embeddingLatencyMs: [0, MAX_MS],
+  streamChunks: [1, 100_000],
   capacity: [0, 1_000_000],
 };
 
@@ -82,6 +91,22 @@ export function mergeLatency(
     (next as unknown as Record<string, number>)[key] = value as number;
   }
   return next;
+}
+
+/**
+ * Cuts an answer into at most `n` non-empty pieces that concatenate to it: whole words (with the space before
+ * them) when there are at least `n` words, else characters, as evenly as the text allows.
+ */
+export function streamPieces(answer: string, n: number): string[] {
+  const words = answer.split(/(?= )/u);
+  const units = words.length >= n ? words : Array.from(answer);
+  const count = Math.max(1, Math.min(n, units.length));
+  const pieces: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const piece = units.slice(Math.floor((i * units.length) / count), Math.floor(((i + 1) * units.length) / count));
+    if (piece.length) pieces.push(piece.join(''));
+  }
+  return pieces;
 }
 
 /**

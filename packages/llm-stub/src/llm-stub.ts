@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { answerFor, countWords, embeddingFor, float32Base64 } from './answer.ts';
 import { mulberry32 } from './random.ts';
-import { answerTimeMs, defaultLatency, mergeLatency, type LatencyModel } from './latency.ts';
+import { answerTimeMs, defaultLatency, mergeLatency, streamPieces, type LatencyModel } from './latency.ts';
 
 export interface LlmStubStats {
   /** Chat completion requests received (counted on arrival, before the body is read). */
@@ -272,15 +272,13 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       });
       res.write(delta({ role: 'assistant', content: '' }));
       if (stall) await stallUntilAborted(signal);
-      // A handful of chunks spread over the answer time (not one timer per token).
-      const words = answer.split(' ');
-      const pieces = Math.min(8, words.length);
-      const per = Math.ceil(words.length / pieces);
-      const gap = Math.max(0, total - ttft) / pieces;
-      for (let i = 0; i < pieces; i++) {
-        await sleep(gap, signal, timers);
-        const part = words.slice(i * per, (i + 1) * per).join(' ');
-        if (part) res.write(delta({ content: (i ? ' ' : '') + part }));
+      // `streamChunks` pieces: the first at the time to first token, the last at the answer's total time, the
+      // others evenly between (one timer per piece, not per token).
+      const pieces = streamPieces(answer, m.streamChunks);
+      const gap = pieces.length > 1 ? Math.max(0, total - ttft) / (pieces.length - 1) : 0;
+      for (let i = 0; i < pieces.length; i++) {
+        if (i > 0) await sleep(gap, signal, timers);
+        res.write(delta({ content: pieces[i] }));
       }
       res.write(delta({}, finishReason));
       if (includeUsage) res.write(chunk([], { usage }));

@@ -35,6 +35,7 @@ const latencyVars: [string, keyof LatencyModel][] = [
   ['LLM_STUB_COMPLETION_TOKENS', 'completionTokens'],
   ['LLM_STUB_EMBEDDING_LATENCY_MS', 'embeddingLatencyMs'],
   ['LLM_STUB_CAPACITY', 'capacity'],
+  ['LLM_STUB_STREAM_CHUNKS', 'streamChunks'],
 ];
 const latency: Partial<LatencyModel> = {};
 for (const [name, key] of latencyVars) {

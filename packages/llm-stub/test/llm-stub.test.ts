@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import type { AIMessageChunk } from '@langchain/core/messages';
-import { answerFor, passagesIn, startLlmStub, type LlmStub } from '../src/index.ts';
+import { answerFor, passagesIn, startLlmStub, streamPieces, type LlmStub } from '../src/index.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
@@ -53,6 +53,14 @@ describe('answers from the prompt', () => {
     assert.deepEqual([...passagesIn('[1] Only one line.\n\nQuestion: x').entries()], [[1, 'Only one line.']]);
     assert.equal(answerFor('no passages here', 512), "I don't know based on the provided documents.");
     assert.equal(answerFor(messages[1].content, 6), 'According to the documents, Bảo đảm [1].');
+  });
+
+  test('streamed pieces: whole words when there are enough, else characters; always the whole text', () => {
+    assert.deepEqual(streamPieces('a bb ccc dddd', 2), ['a bb', ' ccc dddd']);
+    assert.deepEqual(streamPieces('a bb ccc dddd', 4), ['a', ' bb', ' ccc', ' dddd']);
+    assert.deepEqual(streamPieces('ab', 5), ['a', 'b']);
+    for (const n of [1, 3, 7, 40]) assert.equal(streamPieces(EXPECTED, n).join(''), EXPECTED);
+    assert.equal(streamPieces(EXPECTED, 40).length, 40);
   });
 });
 
@@ -154,6 +162,25 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     assert.ok(first >= 99, `first token after ${first} ms`);
     assert.ok(total >= 299, `whole stream in ${total} ms`);
     stub.setLatency({ ttftMs: 5, tokensPerSecond: 2000, completionTokens: undefined });
+  });
+
+  test('streamChunks: one chunk per token, the first at the time to first token, adding up to the answer', async () => {
+    stub.setLatency({ ttftMs: 100, tokensPerSecond: 200, completionTokens: 40, streamChunks: 40 });
+    const t0 = performance.now();
+    const at: number[] = [];
+    const texts: string[] = [];
+    for await (const c of await chat().stream(messages)) {
+      if (typeof c.content === 'string' && c.content) {
+        at.push(performance.now() - t0);
+        texts.push(c.content);
+      }
+    }
+    assert.equal(texts.join(''), EXPECTED);
+    assert.equal(texts.length, 40, 'forty chunks (the answer has fewer words, so they are cut by characters)');
+    assert.ok(at[0] >= 99, `first token after ${at[0]} ms`);
+    // 40 tokens at 200/s: the last one about 200 ms after the first (generous: timers only wait at least).
+    assert.ok(at.at(-1)! - at[0] >= 190, `last token ${at.at(-1)! - at[0]} ms after the first`);
+    stub.setLatency({ ttftMs: 5, tokensPerSecond: 2000, completionTokens: undefined, streamChunks: undefined });
   });
 
   test('capacity: past it, answers slow down in proportion', async () => {

@@ -23,3 +23,20 @@ export {
   webhookRetrySpan,
 } from './webhook-job.ts';
 export type { WebhookJobData } from './webhook-job.ts';
+export {
+  STREAM_MAX_ENTRIES,
+  STREAM_START,
+  TERMINAL_EVENTS,
+  appendArgs,
+  compareStreamIds,
+  endAskStream,
+  isStreamId,
+  parseEntries,
+  readStream,
+  terminalEvent,
+} from './ask-stream.ts';
+export type { AskEventName, AskStreamEntry } from './ask-stream.ts';
+export { AskStreamWriter } from './ask-stream-writer.ts';
+export type { AskStreamWriterOptions } from './ask-stream-writer.ts';
+export { AskStreamReader } from './ask-stream-reader.ts';
+export type { AskStreamReaderOptions, StreamWatch } from './ask-stream-reader.ts';

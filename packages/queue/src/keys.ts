@@ -20,6 +20,10 @@ export function redisKeys(prefix: string) {
     cancelChannel: `${prefix}:cancel`,
     /** Worker heartbeats: hash of worker id -> JSON figures with the time they were written. */
     workers: `${prefix}:workers`,
+    /** Per-ask Redis Stream of its events (status, citations, tokens, one terminal), for SSE on any gateway. */
+    events: (id: string) => `${prefix}:events:${id}`,
+    /** Set (NX) in the same script that appends an ask's terminal event, so there is only ever one. */
+    eventsEnd: (id: string) => `${prefix}:events:${id}:end`,
     /** Rate-limiter keys. */
     rateLimit: `${prefix}:rl`,
   };

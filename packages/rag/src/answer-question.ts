@@ -24,6 +24,13 @@ export interface AnswerRequest {
   /** Epoch ms after which the ask is abandoned; bounds the database's statement timeout. */
   deadline: number;
   signal?: AbortSignal;
+  /**
+   * The citations, once retrieval has found them and before generation starts; called again (same citations)
+   * when the answer starts over (the fallback generator takes over from a failed one).
+   */
+  onCitations?: (citations: Citation[]) => void;
+  /** The answer's text as it is generated (see GenerateInput.onToken). */
+  onToken?: (text: string) => void;
 }
 
 export interface AnswerOutput {
@@ -119,6 +126,15 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     content: h.content,
     score: h.score,
   }));
+  const citations = passages.map((p) => ({
+    index: p.index,
+    documentId: p.documentId,
+    title: p.title,
+    chunkId: p.chunkId,
+    score: Math.round(p.score * 10000) / 10000,
+    snippet: snippet(p.content),
+  }));
+  req.onCitations?.(citations);
   let generation;
   let degraded = false;
   try {
@@ -127,6 +143,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
       passages,
       mode: req.mode,
       signal: req.signal,
+      onToken: req.onToken,
     });
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
@@ -147,25 +164,21 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
         { cause: err },
       );
     }
+    // The failed generator may have streamed part of an answer: start it over.
+    req.onCitations?.(citations);
     generation = await deps.fallbackGenerator.generate({
       question: req.question,
       passages,
       mode: req.mode,
       signal: req.signal,
+      onToken: req.onToken,
     });
     degraded = true;
   }
   const t3 = performance.now();
   return {
     answer: generation.answer,
-    citations: passages.map((p) => ({
-      index: p.index,
-      documentId: p.documentId,
-      title: p.title,
-      chunkId: p.chunkId,
-      score: Math.round(p.score * 10000) / 10000,
-      snippet: snippet(p.content),
-    })),
+    citations,
     model: generation.model,
     ...(degraded ? { degraded: true } : {}),
     usage: generation.usage,

@@ -12,3 +12,5 @@ export type { OwnRedis } from './own-redis.ts';
 export { mulberry32 } from '@rag/llm-stub';
 export { startWebhookReceiver } from './webhook-receiver.ts';
 export type { WebhookReceiver, ReceivedWebhook, ReceiverBehaviour } from './webhook-receiver.ts';
+export { readSse } from './sse.ts';
+export type { SseEvent, SseResult } from './sse.ts';

@@ -1,6 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { TERMINAL, type AskView } from '@rag/contract';
+import { isStreamId } from '@rag/queue';
 import { parseAskRequest, parseWait, preferWait } from '../ask-request.ts';
+import type { AskEventStreams } from '../ask-event-streams.ts';
 import type { AskService } from '../ask-service.ts';
 import { HttpError, NotFoundError, ValidationError } from '../errors.ts';
 
@@ -29,8 +31,24 @@ function requestSignal(res: Response): AbortSignal {
   return ac.signal;
 }
 
+/** The client asked for Server-Sent Events (`Accept: text/event-stream`). */
+const wantsEvents = (req: Request) => /\btext\/event-stream\b/i.test(req.get('accept') ?? '');
+
+/** The id to resume after: `Last-Event-ID` (as EventSource sends it), else none. */
+function lastEventId(req: Request): string | undefined {
+  const v = req.get('last-event-id')?.trim();
+  if (!v) return undefined;
+  if (!isStreamId(v)) {
+    throw new ValidationError('Last-Event-ID must be an event id this API sent (like 1732540000000-0)', [
+      { field: 'Last-Event-ID', message: 'not an event id' },
+    ]);
+  }
+  return v;
+}
+
 export function asksRouter(d: {
   service: AskService;
+  streams: AskEventStreams;
   clientId: (req: Request) => string;
   rateLimit: (req: Request) => Promise<void>;
 }) {
@@ -53,6 +71,17 @@ export function asksRouter(d: {
       ]);
     }
     await d.rateLimit(req);
+    if (wantsEvents(req)) {
+      // Submit and stream in one response; the first `status` event carries the id.
+      const sub = await d.service.submit(body, {
+        requestId: String(req.id),
+        idempotencyKey,
+        clientId: d.clientId(req),
+      });
+      res.locals.served = sub.served;
+      await d.streams.serve(res, sub.view.id, { view: sub.view, headers: { Location: `/v1/ask/${sub.view.id}` } });
+      return;
+    }
     const signal = wait > 0 ? requestSignal(res) : undefined;
     const sub = await d.service.submit(body, {
       requestId: String(req.id),
@@ -75,6 +104,10 @@ export function asksRouter(d: {
     const view = await d.service.readWaiting(req.params.id, wait * 1000, requestSignal(res));
     if (!view) throw new NotFoundError();
     sendView(res, view, 200);
+  });
+
+  r.get('/ask/:id/events', async (req, res) => {
+    await d.streams.serve(res, req.params.id, { after: lastEventId(req) });
   });
 
   r.delete('/ask/:id', async (req, res) => {

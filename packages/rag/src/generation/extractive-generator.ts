@@ -26,7 +26,11 @@ export class ExtractiveGenerator implements Generator {
 
   async generate(input: GenerateInput): Promise<Generation> {
     input.signal?.throwIfAborted();
-    if (input.passages.length === 0) return { answer: NO_CONTEXT_ANSWER, model: this.model };
+    const whole = (answer: string): Generation => {
+      input.onToken?.(answer);
+      return { answer, model: this.model };
+    };
+    if (input.passages.length === 0) return whole(NO_CONTEXT_ANSWER);
     const q = terms(input.question);
     const want = input.mode === 'quality' ? 5 : 3;
     const scored: { sentence: string; index: number; order: number; score: number }[] = [];
@@ -55,9 +59,11 @@ export class ExtractiveGenerator implements Generator {
       .sort((a, b) => a.order - b.order);
     if (picked.length === 0) {
       const first = input.passages[0];
-      return { answer: `${first.content.slice(0, 300).trim()} [${first.index}]`, model: this.model };
+      return whole(`${first.content.slice(0, 300).trim()} [${first.index}]`);
     }
-    const answer = picked.map((s) => `${s.sentence.replace(/[.;!?]*$/u, '')} [${s.index}].`).join(' ');
-    return { answer, model: this.model };
+    // Each cited sentence is one token of the stream: the pieces concatenate to the answer.
+    const pieces = picked.map((s, i) => `${i ? ' ' : ''}${s.sentence.replace(/[.;!?]*$/u, '')} [${s.index}].`);
+    for (const piece of pieces) input.onToken?.(piece);
+    return { answer: pieces.join(''), model: this.model };
   }
 }

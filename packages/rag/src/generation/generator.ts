@@ -15,6 +15,11 @@ export interface GenerateInput {
   passages: Passage[];
   mode: AskMode;
   signal?: AbortSignal;
+  /**
+   * Receives the answer's text as it is generated: the pieces concatenate to the returned `answer` exactly
+   * (trimmed as it is). A generator that cannot stream may call it once with the whole answer, or not at all.
+   */
+  onToken?: (text: string) => void;
 }
 
 export interface Generation {

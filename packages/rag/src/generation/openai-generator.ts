@@ -1,4 +1,5 @@
 import { ChatOpenAI } from '@langchain/openai';
+import { trimmedTokens } from './trimmed-tokens.ts';
 import { NO_CONTEXT_ANSWER, type GenerateInput, type Generation, type Generator, type Passage } from './generator.ts';
 
 export interface OpenAIGeneratorOptions {
@@ -10,8 +11,8 @@ export interface OpenAIGeneratorOptions {
   /** The queue owns retries (with backoff, within the deadline); the client retries at most once. */
   maxRetries?: number;
   /**
-   * Stream the answer (token by token) instead of one response. Answers reach clients whole either way; streaming
-   * costs CPU per chunk, so it is off by default (an abort ends either kind of request at once).
+   * Stream the answer (token by token, to `onToken`) instead of one response (an abort ends either kind of request
+   * at once). @defaultValue true
    */
   streaming?: boolean;
 }
@@ -34,7 +35,7 @@ export class OpenAIGenerator implements Generator {
   private readonly streaming: boolean;
   constructor(opts: OpenAIGeneratorOptions) {
     this.model = opts.model;
-    this.streaming = opts.streaming ?? false;
+    this.streaming = opts.streaming ?? true;
     this.chat = new ChatOpenAI({
       model: opts.model,
       apiKey: opts.apiKey ?? 'not-needed',
@@ -48,7 +49,10 @@ export class OpenAIGenerator implements Generator {
 
   async generate(input: GenerateInput): Promise<Generation> {
     input.signal?.throwIfAborted();
-    if (input.passages.length === 0) return { answer: NO_CONTEXT_ANSWER, model: this.model };
+    if (input.passages.length === 0) {
+      input.onToken?.(NO_CONTEXT_ANSWER);
+      return { answer: NO_CONTEXT_ANSWER, model: this.model };
+    }
     const messages = [
       { role: 'system', content: SYSTEM_PROMPT },
       { role: 'user', content: buildUserPrompt(input.question, input.passages) },
@@ -56,8 +60,10 @@ export class OpenAIGenerator implements Generator {
     if (!this.streaming) {
       const msg = await this.chat.invoke(messages, { signal: input.signal });
       const u = msg.usage_metadata;
+      const answer = String(msg.content).trim();
+      input.onToken?.(answer);
       return {
-        answer: String(msg.content).trim(),
+        answer,
         model: this.model,
         usage: u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens } : undefined,
       };
@@ -66,8 +72,12 @@ export class OpenAIGenerator implements Generator {
     const stream = await this.chat.stream(messages, { signal: input.signal });
     let answer = '';
     let usage: Generation['usage'];
+    const emit = input.onToken ? trimmedTokens(input.onToken) : undefined;
     for await (const chunk of stream) {
-      if (typeof chunk.content === 'string') answer += chunk.content;
+      if (typeof chunk.content === 'string' && chunk.content) {
+        answer += chunk.content;
+        emit?.(chunk.content);
+      }
       if (chunk.usage_metadata) {
         usage = {
           promptTokens: chunk.usage_metadata.input_tokens,

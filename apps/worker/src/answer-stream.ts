@@ -1,0 +1,51 @@
+import type { Job } from 'bullmq';
+import type { AskResult } from '@rag/contract';
+import type { Logger } from '@rag/observability';
+import { AskStreamWriter, endAskStream, jobToView, type AskJobData, type Redis, type RedisKeys } from '@rag/queue';
+
+export interface AnswerStreamDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  resultTtlS: number;
+  /** Token batching (STREAM_FLUSH_MS). */
+  flushMs: number;
+}
+
+/** Opens the ask's event stream for this attempt and announces it (`status` active). */
+export function openAnswerStream(d: AnswerStreamDeps, job: Job<AskJobData, AskResult>, log: Logger): AskStreamWriter {
+  const w = new AskStreamWriter({
+    redis: d.redis,
+    key: d.keys.events(job.id!),
+    askId: job.id!,
+    attempt: job.attemptsStarted || job.attemptsMade + 1,
+    // Outlives the ask: the terminal event sets the final TTL (RESULT_TTL_S from the end).
+    ttlMs: Math.max(0, job.data.deadline - Date.now()) + d.resultTtlS * 1000,
+    flushMs: d.flushMs,
+    onError: (err) => log.warn({ err: err.message }, 'writing the ask stream failed; the ask goes on without it'),
+  });
+  w.status();
+  return w;
+}
+
+/**
+ * Makes the stream hold exactly the result's citations and answer before the job completes: when what was streamed
+ * differs (a generator that does not stream, an answer rewritten after generation), the answer starts over with
+ * the final citations and the whole answer as one token. Then waits until everything is written.
+ */
+export async function completeAnswerStream(w: AskStreamWriter, result: AskResult): Promise<void> {
+  if (w.citationsJson !== JSON.stringify(result.citations) || w.text !== result.answer) {
+    w.citations(result.citations);
+    w.token(result.answer);
+  }
+  await w.flush();
+}
+
+/**
+ * Appends the terminal event of a job that just reached its final state (the same JSON as GET /v1/ask/:id), once:
+ * a gateway that finds the job final without it writes the same event, and only the first one counts.
+ */
+export function endJobStream(d: AnswerStreamDeps, job: Job<AskJobData, AskResult>, log: Logger): void {
+  endAskStream(d.redis, d.keys, jobToView(job), d.resultTtlS).catch((err: Error) =>
+    log.warn({ err: err.message, askId: job.id }, 'could not end the ask stream (a gateway will, from the job)'),
+  );
+}

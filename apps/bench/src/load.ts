@@ -15,6 +15,10 @@ export interface Sample {
   cached?: boolean;
   /** Completed within its deadline. */
   ok: boolean;
+  /** Streamed asks: submission to the first token event, ms. */
+  ttftMs?: number;
+  /** Streamed asks: token events received. */
+  tokens?: number;
 }
 
 export interface LoadResult {
@@ -95,15 +99,17 @@ export async function closedLoop(opts: {
   body: (i: number) => object;
   style: Style;
   timeoutMs?: number;
+  /** Asks another way than `style` (e.g. streamed over SSE). */
+  once?: (body: object) => Promise<Sample>;
 }): Promise<LoadResult> {
   const samples: Sample[] = [];
+  const once = opts.once ?? ((body: object) => askOnce(opts.agent, opts.base, body, opts.style, opts.timeoutMs));
   const end = performance.now() + opts.seconds * 1000;
   let n = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: opts.users }, async () => {
-      while (performance.now() < end)
-        samples.push(await askOnce(opts.agent, opts.base, opts.body(n++), opts.style, opts.timeoutMs));
+      while (performance.now() < end) samples.push(await once(opts.body(n++)));
     }),
   );
   return { samples, seconds: (performance.now() - start) / 1000 };

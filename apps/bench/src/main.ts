@@ -20,6 +20,8 @@ const { values } = parseArgs({
     docs: { type: 'string' },
     vectors: { type: 'string' },
     pool: { type: 'string' },
+    users: { type: 'string' },
+    variants: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },
     list: { type: 'boolean', default: false },
   },
@@ -58,6 +60,8 @@ for (const name of names) {
       docs: values.docs,
       pool: values.pool,
       vectors: values.vectors,
+      users: values.users,
+      variants: values.variants,
     },
     log: (m) => console.log(`[${name}] ${m}`),
   };

@@ -6,6 +6,7 @@ import { llm } from './llm.ts';
 import { offline } from './offline.ts';
 import { scale } from './scale.ts';
 import { search } from './search.ts';
+import { streaming } from './streaming.ts';
 import { structuredVectors } from './structured-vectors.ts';
 
 export const scenarios: Record<string, { about: string; run: (ctx: ScenarioContext) => Promise<ScenarioResult> }> = {
@@ -24,4 +25,8 @@ export const scenarios: Record<string, { about: string; run: (ctx: ScenarioConte
   },
   search: { about: 'searchChunks alone: searches/s and client CPU per search (the retrieval round trip)', run: search },
   cache: { about: 'repeated question and Zipf mix, cache on vs off', run: cache },
+  streaming: {
+    about: '200 SSE clients, 300 ms to the first token then 40 tokens 25 ms apart: added TTFT, tokens/s, CPU per ask',
+    run: streaming,
+  },
 };

@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@rag/config';
+import { COLLECTION_PATTERN } from '@rag/contract';
 import { closePool, createPool, assertEmbeddingDim } from '@rag/db';
 import { ingestPaths } from '@rag/ingest';
 import { closeRedis, createRedis, publishCorpusVersion, redisKeys } from '@rag/queue';
 import { createEmbedder } from '@rag/rag';
 
-const USAGE = 'usage: npm run ingest -- [--defer-index] [--concurrency N] <file-or-directory>...';
+const USAGE = 'usage: npm run ingest -- [--collection NAME] [--defer-index] [--concurrency N] <file-or-directory>...';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -13,12 +14,17 @@ async function main(): Promise<number> {
     options: {
       'defer-index': { type: 'boolean', default: false },
       concurrency: { type: 'string', default: '4' },
+      collection: { type: 'string', default: 'default' },
       help: { type: 'boolean' },
     },
   });
   if (values.help || positionals.length === 0) {
     console.error(USAGE);
     return values.help ? 0 : 2;
+  }
+  if (!COLLECTION_PATTERN.test(values.collection)) {
+    console.error('ingest: --collection must be 1-64 letters, digits, _ . - (starting with a letter or digit)');
+    return 2;
   }
   const config = loadConfig(process.env);
   const pool = createPool({
@@ -38,6 +44,7 @@ async function main(): Promise<number> {
       chunkOverlap: config.CHUNK_OVERLAP,
       batchSize: config.EMBEDDING_BATCH_SIZE,
       concurrency: Number(values.concurrency) || 4,
+      collection: values.collection,
       deferIndex: values['defer-index'],
       onProgress: tty
         ? (p) => process.stderr.write(`\ringest: ${p.done}/${p.total} files, ${p.chunks} chunks`)

@@ -85,7 +85,14 @@ export class AskService {
   /** The identity of an ask's answer: normalised question, options, models. The corpus version is added per lookup. */
   answerIdentity(req: AskRequest): string {
     const docs = req.filters?.documentIds ? [...new Set(req.filters.documentIds)].sort() : [];
-    return JSON.stringify([normalizeQuestion(req.question), req.mode, req.topK, docs, this.d.settings.modelTag]);
+    return JSON.stringify([
+      normalizeQuestion(req.question),
+      req.mode,
+      req.topK,
+      req.collection,
+      docs,
+      this.d.settings.modelTag,
+    ]);
   }
 
   /**
@@ -203,6 +210,7 @@ export class AskService {
       question: req.question,
       mode: req.mode,
       topK: req.topK,
+      collection: req.collection,
       documentIds: req.filters?.documentIds,
       createdAt: ask.at,
       deadline: job.deadline,

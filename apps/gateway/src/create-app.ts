@@ -12,8 +12,10 @@ import type { Redis, RedisKeys } from '@rag/queue';
 import { ADMIN_PATH, bullBoardRouter } from './admin.ts';
 import type { AskEventStreams } from './ask-event-streams.ts';
 import type { AskService } from './ask-service.ts';
+import type { DocumentService } from './document-service.ts';
 import { HttpError, TooManyError, UnavailableError } from './errors.ts';
 import { asksRouter } from './routes/asks.ts';
+import { documentsRouter } from './routes/documents.ts';
 import { monitoringRouter } from './routes/monitoring.ts';
 import { opsRouter } from './routes/ops.ts';
 import { siteRouter } from './routes/site.ts';
@@ -29,6 +31,11 @@ export interface AppDeps {
   queue: Queue;
   /** The webhooks queue, shown in Bull Board beside the asks. */
   webhookQueue: Queue;
+  /** The ingestion queue (shown in Bull Board). */
+  ingestQueue: Queue;
+  documents: DocumentService;
+  /** Pool for document writes and reads (the `pool` serves readiness and monitoring). */
+  writePool: Pool;
   redis: Redis;
   keys: RedisKeys;
   pool: Pool;
@@ -95,7 +102,7 @@ export function createApp(d: AppDeps): express.Express {
 
   if (d.config.ADMIN_USER && d.config.ADMIN_PASSWORD) {
     const auth = requireBasicAuth(d.config.ADMIN_USER, d.config.ADMIN_PASSWORD);
-    app.use(ADMIN_PATH, auth, bullBoardRouter([d.queue, d.webhookQueue], d.config.ADMIN_READ_ONLY));
+    app.use(ADMIN_PATH, auth, bullBoardRouter([d.queue, d.ingestQueue, d.webhookQueue], d.config.ADMIN_READ_ONLY));
     app.use(
       '/monitoring',
       auth,
@@ -144,10 +151,11 @@ export function createApp(d: AppDeps): express.Express {
         : new UnavailableError('the queue (Redis) is not reachable; retry shortly'),
     );
   });
-  if (d.config.API_KEY_HASHES.length) api.use('/ask', requireApiKey(d.config.API_KEY_HASHES));
+  if (d.config.API_KEYS.length) api.use(['/ask', '/documents'], requireApiKey(d.config.API_KEYS));
   api.use('/ask', express.json({ limit: '64kb', strict: true }));
   api.use(asksRouter({ service: d.service, streams: d.streams, clientId, rateLimit }));
-  app.use('/v1', api);
+  const docs = documentsRouter({ service: d.documents, pool: d.writePool, maxUploadBytes: d.config.MAX_UPLOAD_BYTES });
+  app.use('/v1', api, docs);
   app.use('/', api); // CONTRACT.md aliases: POST /ask, GET /ask/:id
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`)));

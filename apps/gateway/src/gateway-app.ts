@@ -10,17 +10,20 @@ import {
   ASK_QUEUE,
   AskEvents,
   AskStreamReader,
+  INGEST_QUEUE,
   WEBHOOK_QUEUE,
   closeRedis,
   createRedis,
   redisKeys,
   type AskJobData,
+  type IngestJobData,
   type WebhookJobData,
 } from '@rag/queue';
 import { WebhookJobs, systemResolve, type WebhookJobResult } from '@rag/webhooks';
 import { AskEventStreams } from './ask-event-streams.ts';
 import { AskService } from './ask-service.ts';
 import { createCallbackCheck } from './callback-check.ts';
+import { DocumentService } from './document-service.ts';
 import { createApp } from './create-app.ts';
 
 export interface GatewayApp {
@@ -97,6 +100,32 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       (q) => q.close(),
     );
     webhookQueue.on('error', (err) => logger.debug({ err: err.message }, 'webhook queue error'));
+    // Uploads queue their ingestion here; workers run it (and Bull Board shows it).
+    const ingestQueue = opened.add(
+      'ingest queue',
+      new Queue<IngestJobData>(INGEST_QUEUE, {
+        connection: redis,
+        prefix: config.QUEUE_PREFIX,
+        skipWaitingForReady: true,
+      }),
+      (q) => q.close(),
+    );
+    ingestQueue.on('error', (err) => logger.debug({ err: err.message }, 'ingest queue error'));
+    // Document uploads stream into large objects a MiB at a time, and documents are read, listed and deleted: their
+    // own pool, so a burst of uploads never delays a readiness probe.
+    const writePool = opened.add(
+      'documents pool',
+      createPool({
+        connectionString: config.DATABASE_URL,
+        max: 4,
+        connectionTimeoutMillis: config.PG_CONNECTION_TIMEOUT_MS,
+        statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+        applicationName: 'rag-gateway-documents',
+        logger,
+      }),
+      closePool,
+    );
+    const documents = new DocumentService({ pool: writePool, queue: ingestQueue, redis, keys, logger });
     const events = opened.add(
       'ask events',
       new AskEvents({ connection: eventsConnection, prefix: config.QUEUE_PREFIX }),
@@ -159,6 +188,9 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       streams,
       queue,
       webhookQueue,
+      ingestQueue,
+      documents,
+      writePool,
       redis,
       keys,
       pool,

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import type { ApiKeyGrant } from '@rag/config';
 import { HttpError } from './errors.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -12,19 +13,20 @@ export function presentedApiKey(req: Request): string | undefined {
 }
 
 /**
- * Requires one of the configured API keys. Keys are stored as SHA-256 digests only; the presented key is hashed
- * and compared with every stored digest in constant time (no early exit that would leak which one matched).
+ * Requires one of the configured API keys and records its grant in `res.locals.grant` for the routes' scope
+ * checks. Keys are stored as SHA-256 digests only; the presented key is hashed and compared with every stored
+ * digest in constant time (no early exit that would leak which one matched).
  */
-export function requireApiKey(hashesHex: string[]): RequestHandler {
-  const stored = hashesHex.map((h) => Buffer.from(h, 'hex'));
-  return (req, _res, next) => {
+export function requireApiKey(keys: ApiKeyGrant[]): RequestHandler {
+  const stored = keys.map((k) => ({ grant: k, digest: Buffer.from(k.hash, 'hex') }));
+  return (req, res, next) => {
     const key = presentedApiKey(req);
-    let ok = false;
+    let match: ApiKeyGrant | undefined;
     if (key) {
       const digest = sha256(key);
-      for (const s of stored) ok = timingSafeEqual(digest, s) || ok;
+      for (const s of stored) if (timingSafeEqual(digest, s.digest)) match ??= s.grant;
     }
-    if (!ok) {
+    if (!match) {
       next(
         new HttpError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)', {
           headers: { 'WWW-Authenticate': 'Bearer' },
@@ -32,8 +34,22 @@ export function requireApiKey(hashesHex: string[]): RequestHandler {
       );
       return;
     }
+    res.locals.grant = match;
     next();
   };
+}
+
+/**
+ * Checks the request's key may do `action` in `collection` (403 otherwise). Without configured keys (local use)
+ * there is no grant and everything is allowed.
+ */
+export function checkScope(res: Response, action: 'read' | 'write', collection?: string): void {
+  const grant = res.locals.grant as ApiKeyGrant | undefined;
+  if (!grant) return;
+  if (action === 'write' && !grant.write)
+    throw new HttpError(403, 'forbidden', 'this API key may ask and read documents but not write them');
+  if (collection !== undefined && grant.collections && !grant.collections.includes(collection))
+    throw new HttpError(403, 'forbidden', `this API key may not use the collection "${collection}"`);
 }
 
 /** HTTP basic auth with constant-time comparison of both user and password. */

@@ -64,6 +64,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
           question: data.question,
           mode: data.mode,
           topK: data.topK,
+          collection: data.collection,
           documentIds: data.documentIds,
           deadline: data.deadline,
           signal: combined,

@@ -17,12 +17,15 @@ import {
   startHeartbeat,
   waitForRedis,
   type AskJobData,
+  type IngestJobData,
+  type IngestJobResult,
   type Redis,
   type RedisKeys,
 } from '@rag/queue';
 import type { Embedder, Generator } from '@rag/rag';
 import { consumeAsks } from './consume-asks.ts';
 import { heartbeatFigures } from './heartbeat-figures.ts';
+import { startIngestWorker } from './ingest-worker.ts';
 import { closeServer, metricsServer } from './metrics-server.ts';
 import { createAskProcessor } from './process-ask.ts';
 import { startWebhookWorker } from './webhook-worker.ts';
@@ -42,6 +45,8 @@ export interface WorkerAppOptions {
 export interface WorkerApp {
   id: string;
   worker: Worker<AskJobData, AskResult>;
+  /** The ingestion worker (absent with INGEST_CONCURRENCY=0). */
+  ingestWorker?: Worker<IngestJobData, IngestJobResult>;
   /** http://host:port of this worker's /metrics, /healthz. */
   metricsUrl: string;
   /** Finishes (or after SHUTDOWN_TIMEOUT_MS hands back) active asks, then closes everything. Idempotent. */
@@ -123,6 +128,16 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       (w) => w.close(),
     );
 
+    // Documents, in slots of their own; closed after the ask consumer, in parallel with nothing else to wait for.
+    const ingest =
+      config.INGEST_CONCURRENCY > 0
+        ? opened.add(
+            'ingest worker',
+            startIngestWorker(config, { embedder: providers.embedder, redis: conns.redis, keys, logger }),
+            (w) => w.close(),
+          )
+        : undefined;
+
     consumer = await consumeAsks(config, {
       processAsk,
       connection: conns.bullConnection,
@@ -158,7 +173,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       (closing ??= closeOpened().then(() => {
         logger.info('worker stopped');
       }));
-    return { id, worker: consumer.worker, metricsUrl, close };
+    return { id, worker: consumer.worker, ingestWorker: ingest?.worker, metricsUrl, close };
   } catch (err) {
     await closeOpened();
     throw err;

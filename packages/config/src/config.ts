@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { COLLECTION_PATTERN } from '@rag/contract';
 
 /**
  * The one environment schema of the project (CONTRACT.md "Environment" plus the tuning knobs we added).
@@ -22,6 +23,15 @@ const url = (protocols: string[]) =>
     `must be a URL with protocol ${protocols.join(' or ')}`,
   );
 const optionalString = z.string().trim().min(1).optional();
+
+/** An accepted API key: its SHA-256 digest, whether it may write documents, and the collections it may use. */
+export interface ApiKeyGrant {
+  hash: string;
+  /** May upload and delete documents (and ask); otherwise only ask and read documents. */
+  write: boolean;
+  /** null: every collection. */
+  collections: string[] | null;
+}
 
 export const envSchema = z.object({
   PORT: int(0, 65535).default(8000),
@@ -71,8 +81,17 @@ export const envSchema = z.object({
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
   ADMIN_READ_ONLY: bool.default(false),
-  /** Comma-separated SHA-256 hex digests of accepted API keys; when set, /v1/* requires `Authorization: Bearer <key>` or `X-API-Key`. */
+  /**
+   * Comma-separated accepted API keys, each `<sha256 hex>[:ask|:write][:coll1|coll2...]`; when set, /v1/* requires
+   * `Authorization: Bearer <key>` or `X-API-Key`. A bare digest may do everything in every collection.
+   */
   API_KEY_HASHES: z.string().optional(),
+  /** Largest document upload, bytes; refused with 413 while it streams in. */
+  MAX_UPLOAD_BYTES: int(1, 1024 * 1024 * 1024).default(52428800),
+  /** Documents one worker process ingests at once (its own slots; asks keep WORKER_CONCURRENCY). 0 = none. */
+  INGEST_CONCURRENCY: int(0, 64).default(2),
+  /** Per-document ingestion time limit (extraction, embedding and storing), ms. */
+  INGEST_TIMEOUT_MS: int(1000, 3_600_000).default(300000),
   /** Per-client asks per minute (API key, else IP), shared across gateway replicas through Redis; 0 = off. */
   RATE_LIMIT_PER_MIN: int(0, 1_000_000).default(0),
   CORS_ORIGINS: z.string().optional(),
@@ -104,7 +123,9 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config extends Omit<Env, 'WORKER_CONCURRENCY' | 'PG_POOL_MAX' | 'API_KEY_HASHES' | 'CORS_ORIGINS'> {
   WORKER_CONCURRENCY: number;
   PG_POOL_MAX: number;
+  /** The digests alone (every key, whatever its scope). */
   API_KEY_HASHES: string[];
+  API_KEYS: ApiKeyGrant[];
   CORS_ORIGINS: string[];
 }
 
@@ -171,24 +192,46 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   if (e.WEBHOOK_SECRET !== undefined) checkWebhookSecret(e.WEBHOOK_SECRET);
-  const hashes = (e.API_KEY_HASHES ?? '')
+  const keys = (e.API_KEY_HASHES ?? '')
     .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  const badHash = hashes.find((h) => !/^[0-9a-f]{64}$/.test(h));
-  if (badHash)
-    throw new ConfigError(
-      'Invalid configuration: API_KEY_HASHES: each entry must be a SHA-256 hex digest (64 hex characters)',
-    );
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parseApiKey);
+  const hashes = keys.map((k) => k.hash);
   const concurrency = e.WORKER_CONCURRENCY ?? defaultConcurrency(e.LLM_PROVIDER);
   return {
     ...e,
     WORKER_CONCURRENCY: concurrency,
     PG_POOL_MAX: e.PG_POOL_MAX ?? defaultPoolMax(concurrency),
     API_KEY_HASHES: hashes,
+    API_KEYS: keys,
     CORS_ORIGINS: (e.CORS_ORIGINS ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
   };
+}
+
+/** One API_KEY_HASHES entry: `<sha256 hex>[:ask|:write][:coll1|coll2...]`. */
+function parseApiKey(entry: string): ApiKeyGrant {
+  const [hash, scope, collections, ...rest] = entry.split(':');
+  const fail = (why: string) => {
+    throw new ConfigError(
+      `Invalid configuration: API_KEY_HASHES: ${why} (entry ${JSON.stringify(entry.slice(0, 80))})`,
+    );
+  };
+  if (!/^[0-9a-fA-F]{64}$/.test(hash))
+    fail(
+      'each entry must start with a SHA-256 hex digest (64 hex characters), e.g. <sha256>[:ask|:write][:coll1|coll2]',
+    );
+  if (rest.length) fail('too many ":" parts; expected <sha256>[:ask|:write][:coll1|coll2]');
+  if (scope !== undefined && scope !== 'ask' && scope !== 'write')
+    fail('the scope after the digest must be "ask" or "write"');
+  let names: string[] | null = null;
+  if (collections !== undefined) {
+    names = collections.split('|').filter(Boolean);
+    if (!names.length || names.some((n) => !COLLECTION_PATTERN.test(n)))
+      fail('collections are names of letters, digits, _ . - separated by "|"');
+  }
+  return { hash: hash.toLowerCase(), write: scope !== 'ask', collections: names };
 }

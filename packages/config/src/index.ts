@@ -1,2 +1,9 @@
-export { loadConfig, envSchema, knownEnvNames, ConfigError, defaultConcurrency, defaultPoolMax } from './config.ts';
-export type { Config, Env } from './config.ts';
+export {
+  loadConfig,
+  envSchema,
+  knownEnvNames,
+  ConfigError,
+  defaultConcurrency,
+  defaultPoolMax,
+} from './config.ts';
+export type { ApiKeyGrant, Config, Env } from './config.ts';

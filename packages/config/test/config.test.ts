@@ -31,6 +31,11 @@ describe('configuration', () => {
     [{ ASK_TIMEOUT_MS: '10' }, /ASK_TIMEOUT_MS/],
     [{ ADMIN_USER: 'admin' }, /ADMIN_PASSWORD/],
     [{ API_KEY_HASHES: 'secret' }, /API_KEY_HASHES/],
+    [{ API_KEY_HASHES: `${'a'.repeat(64)}:admin` }, /API_KEY_HASHES: the scope/],
+    [{ API_KEY_HASHES: `${'a'.repeat(64)}:ask:bad name` }, /API_KEY_HASHES: collections/],
+    [{ API_KEY_HASHES: `${'a'.repeat(64)}:ask:a:b` }, /API_KEY_HASHES: too many/],
+    [{ MAX_UPLOAD_BYTES: '0' }, /MAX_UPLOAD_BYTES/],
+    [{ INGEST_CONCURRENCY: '-1' }, /INGEST_CONCURRENCY/],
     [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ WEBHOOK_SECRET: 'hunter2' }, /^Invalid configuration: WEBHOOK_SECRET: must be "whsec_"/],
@@ -64,6 +69,18 @@ describe('configuration', () => {
       () => loadConfig({ WEBHOOK_SECRET: 'whsec_sUpErSeCrEt' }),
       (err: Error) => !err.message.includes('sUpErSeCrEt'),
     );
+  });
+  test('API keys: a bare digest may do everything; scopes limit to asking and to collections', () => {
+    const a = 'a'.repeat(64);
+    const b = 'B'.repeat(64);
+    const c = loadConfig({ API_KEY_HASHES: `${a}, ${b}:ask:hr|legal ,${'c'.repeat(64)}:write` });
+    assert.deepEqual(c.API_KEYS, [
+      { hash: a, write: true, collections: null },
+      { hash: 'b'.repeat(64), write: false, collections: ['hr', 'legal'] },
+      { hash: 'c'.repeat(64), write: true, collections: null },
+    ]);
+    assert.deepEqual(c.API_KEY_HASHES, [a, 'b'.repeat(64), 'c'.repeat(64)]);
+    assert.deepEqual(loadConfig({}).API_KEYS, []);
   });
   test('a keyless local OpenAI-compatible endpoint is fine', () => {
     const c = loadConfig({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { collectionSchema, DEFAULT_COLLECTION } from './collection.ts';
 
 /**
  * The ask surface of CONTRACT.md, defined once: the gateway validates requests with these schemas, the queue and
@@ -32,6 +33,8 @@ export const askRequestSchema = z.strictObject({
     .max(QUESTION_MAX_CHARS, `question must be at most ${QUESTION_MAX_CHARS} characters`),
   mode: askModeSchema.default('fast'),
   topK: topKSchema.default(TOP_K.default),
+  /** Retrieval looks only at this collection's documents. */
+  collection: collectionSchema.default(DEFAULT_COLLECTION),
   filters: z
     .strictObject({
       documentIds: z.array(z.string().min(1).max(1000)).min(1).max(100).optional(),
@@ -58,6 +61,8 @@ export const citationSchema = z.object({
   chunkId: z.string(),
   score: z.number(),
   snippet: z.string(),
+  /** The 1-based page of a PDF chunk. */
+  page: z.number().int().min(1).optional(),
 });
 export type Citation = z.infer<typeof citationSchema>;
 

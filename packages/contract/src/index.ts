@@ -18,3 +18,12 @@ export {
   topKSchema,
 } from './ask.ts';
 export type { AskErrorCode, AskMode, AskRequest, AskResult, AskStatus, AskTimings, AskView, Citation } from './ask.ts';
+export { COLLECTION_PATTERN, DEFAULT_COLLECTION, collectionSchema } from './collection.ts';
+export {
+  documentViewSchema,
+  documentListSchema,
+  documentAcceptedSchema,
+  documentDeletedSchema,
+  DOCUMENT_STATUSES,
+} from './documents.ts';
+export type { DocumentView, DocumentStatus, IngestProgress } from './documents.ts';

@@ -2,13 +2,28 @@ export { createPool, closePool } from './create-pool.ts';
 export type { Pool, PoolClient, PoolOptions } from './create-pool.ts';
 export { runMigrations, migrationsDir, embeddingColumnDim, assertEmbeddingDim } from './migrate.ts';
 export {
-  getDocumentHash,
+  documentKey,
   getDocumentHashes,
   countDocuments,
   replaceDocument,
   deleteDocument,
 } from './queries/documents.ts';
 export type { ChunkRow, DocumentRow } from './queries/documents.ts';
+export {
+  createContent,
+  appendContent,
+  dropContent,
+  readContent,
+  createVersion,
+  getDocumentView,
+  listDocuments,
+  claimVersion,
+  setVersionProgress,
+  failVersion,
+  applyVersion,
+  staleVersions,
+} from './queries/document-versions.ts';
+export type { ApplyOutcome, ClaimedVersion, NewVersion, VersionStatus } from './queries/document-versions.ts';
 export { getCorpusVersion, bumpCorpusVersion } from './queries/corpus.ts';
 export { searchChunks, QueryAbortedError } from './queries/search-chunks.ts';
 export type { SearchHit, SearchOptions, SearchResult } from './queries/search-chunks.ts';

@@ -26,7 +26,13 @@ describe('searchChunks', () => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const doc = (id: string) => ({ id, title: `Title ${id}`, source: null, metadata: {}, contentHash: id });
+      const doc = (id: string) => ({
+        documentId: id,
+        title: `Title ${id}`,
+        source: null,
+        metadata: {},
+        contentHash: id,
+      });
       await replaceDocument(client, doc('a.md'), [
         { ordinal: 0, content: 'exactly on axis 0', metadata: {}, embedding: axis(0) },
         { ordinal: 1, content: 'mostly axis 0', metadata: {}, embedding: axis(0, 1, 0.3) },
@@ -34,6 +40,10 @@ describe('searchChunks', () => {
       await replaceDocument(client, doc('b.md'), [
         { ordinal: 0, content: 'half way', metadata: {}, embedding: axis(0, 1, 0.7) },
         { ordinal: 1, content: 'axis 1 only', metadata: {}, embedding: axis(1) },
+      ]);
+      // Same id as a document of the default collection, in another collection, nearer to axis 0 than anything.
+      await replaceDocument(client, { ...doc('a.md'), collection: 'hr', title: 'HR a.md' }, [
+        { ordinal: 0, content: 'hr page 3', metadata: {}, embedding: axis(0, 2, 0.01), page: 3 },
       ]);
       await client.query('COMMIT');
     } finally {
@@ -77,7 +87,22 @@ describe('searchChunks', () => {
       hits.map((h) => h.documentId),
       ['a.md', 'a.md'],
     );
-    assert.equal((await pool.query('SELECT count(*)::int AS n FROM chunks')).rows[0].n, 4);
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM chunks')).rows[0].n, 5);
+  });
+
+  test('a search sees only its collection; the same document id in two collections is two documents', async () => {
+    const def = await search();
+    assert.ok(def.hits.every((h) => h.title !== 'HR a.md'));
+    assert.equal(def.hits[0].page, null);
+    const hr = await search({ collection: 'hr' });
+    assert.deepEqual(
+      hr.hits.map((h) => [h.documentId, h.title, h.page]),
+      [['a.md', 'HR a.md', 3]],
+    );
+    const filtered = await search({ collection: 'hr', documentIds: ['b.md'] });
+    assert.deepEqual(filtered.hits, []);
+    assert.deepEqual((await search({ collection: 'nobody' })).hits, []);
+    assert.equal((await search({ collection: "hr' OR true --" })).hits.length, 0);
   });
 
   test('refuses values that could not be spliced safely', async () => {

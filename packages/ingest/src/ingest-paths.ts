@@ -3,20 +3,25 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   bumpCorpusVersion,
+  documentKey,
   getCorpusVersion,
   getDocumentHashes,
   replaceDocument,
-  type ChunkRow,
   type Pool,
 } from '@rag/db';
-import { chunkText, type Embedder } from '@rag/rag';
-import { collectFiles, titleOf, type SourceFile } from './collect-files.ts';
+import { DEFAULT_COLLECTION } from '@rag/contract';
+import type { Embedder } from '@rag/rag';
+import { collectFiles, type SourceFile } from './collect-files.ts';
+import { extractText } from './extract-text.ts';
+import { chunkDocument, embedChunks } from './ingest-pipeline.ts';
 
 export interface IngestOptions {
   pool: Pool;
   embedder: Embedder;
   chunkSize: number;
   chunkOverlap: number;
+  /** The collection the documents go to (default "default"). */
+  collection?: string;
   /** Texts per embedding request. */
   batchSize: number;
   /** Documents processed at once (embedding of one overlaps the database writes of another). */
@@ -46,21 +51,26 @@ export const HNSW_INDEX_SQL =
   'CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)';
 
 async function prepare(file: SourceFile) {
-  const raw = await fs.readFile(file.absPath, 'utf8');
-  const text = raw.normalize('NFC');
-  const contentHash = createHash('sha256').update(text).digest('hex');
-  return { file, text, contentHash };
+  const bytes = await fs.readFile(file.absPath);
+  // The hash of the bytes as stored: the same file uploaded over HTTP has the same hash.
+  const contentHash = createHash('sha256').update(bytes).digest('hex');
+  return { file, bytes, contentHash };
 }
 
 /**
  * Embeddings of a changed document's chunks that did not change (same text, same title, same model), read back
  * from the database so an edit to one paragraph does not pay for re-embedding the whole document.
  */
-async function reusableEmbeddings(o: IngestOptions, documentId: string, title: string): Promise<Map<string, number[]>> {
-  const r = await o.pool.query<{ content: string; embedding: number[] }>(
+export async function reusableEmbeddings(
+  pool: Pool,
+  key: string,
+  title: string,
+  model: string,
+): Promise<Map<string, number[]>> {
+  const r = await pool.query<{ content: string; embedding: number[] }>(
     `SELECT c.content, c.embedding FROM chunks c JOIN documents d ON d.id = c.document_id
      WHERE c.document_id = $1 AND d.title = $2 AND d.metadata->>'embeddingModel' = $3`,
-    [documentId, title, o.embedder.model],
+    [key, title, model],
   );
   return new Map(r.rows.map((row) => [row.content, row.embedding]));
 }
@@ -70,34 +80,27 @@ async function writeDocument(
   o: IngestOptions,
   existed: boolean,
 ): Promise<{ chunks: number; reused: number }> {
-  const pieces = await chunkText(p.text, { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap });
-  const title = titleOf(p.text, p.file.absPath);
-  const known = existed ? await reusableEmbeddings(o, p.file.documentId, title) : new Map<string, number[]>();
-  const embeddings: (number[] | undefined)[] = pieces.map((c) => known.get(c));
-  const todo = pieces.map((c, i) => ({ c, i })).filter((x) => !embeddings[x.i]);
-  for (let start = 0; start < todo.length; start += o.batchSize) {
-    const batch = todo.slice(start, start + o.batchSize);
-    // The title is embedded with each chunk so a chunk that never names its topic is still found by it.
-    const vectors = await o.embedder.embedDocuments(batch.map((x) => `${title}\n${x.c}`));
-    batch.forEach((x, k) => (embeddings[x.i] = vectors[k]));
-  }
-  const chunks: ChunkRow[] = pieces.map((content, ordinal) => ({
-    ordinal,
-    content,
-    metadata: { chars: content.length },
-    embedding: embeddings[ordinal]!,
-  }));
+  const collection = o.collection ?? DEFAULT_COLLECTION;
+  const doc = await extractText(p.bytes, p.file.absPath);
+  const title = doc.title ?? path.basename(p.file.absPath);
+  const pieces = await chunkDocument(doc, { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap });
+  const known = existed
+    ? await reusableEmbeddings(o.pool, documentKey(collection, p.file.documentId), title, o.embedder.model)
+    : undefined;
+  const { chunks, reused } = await embedChunks(pieces, { title, embedder: o.embedder, batchSize: o.batchSize, known });
   const client = await o.pool.connect();
   try {
     await client.query('BEGIN');
     await replaceDocument(
       client,
       {
-        id: p.file.documentId,
+        documentId: p.file.documentId,
+        collection,
         title,
         source: p.file.absPath.split(path.sep).join('/'),
-        metadata: { bytes: Buffer.byteLength(p.text), embeddingModel: o.embedder.model },
+        metadata: { bytes: p.bytes.length, format: doc.format, embeddingModel: o.embedder.model },
         contentHash: p.contentHash,
+        pageCount: doc.pages.some((x) => x.page !== undefined) ? doc.pages.length : null,
       },
       chunks,
     );
@@ -109,7 +112,7 @@ async function writeDocument(
   } finally {
     client.release();
   }
-  return { chunks: chunks.length, reused: pieces.length - todo.length };
+  return { chunks: chunks.length, reused };
 }
 
 /**
@@ -122,6 +125,7 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
   const stored = await getDocumentHashes(
     o.pool,
     files.map((f) => f.documentId),
+    o.collection ?? DEFAULT_COLLECTION,
   );
   let documents = 0;
   let unchanged = 0;

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { closePool, createPool, countDocuments, getCorpusVersion, type Pool } from '@rag/db';
+import { closePool, createPool, countDocuments, documentKey, getCorpusVersion, type Pool } from '@rag/db';
 import { HashEmbeddings } from '@rag/rag';
 import { createTestDatabase, type TestDatabase } from '@rag/testing';
 import { collectFiles, ingestPaths, titleOf } from '../src/index.ts';
@@ -65,11 +65,11 @@ describe('ingestion', () => {
     assert.ok(first.chunks > 3, JSON.stringify(first));
     const counts = await countDocuments(pool);
     assert.deepEqual(counts, { documents: 3, chunks: first.chunks });
-    const titles = (await pool.query('SELECT id, title FROM documents ORDER BY id')).rows;
+    const titles = (await pool.query('SELECT document_id, collection, title FROM documents ORDER BY document_id')).rows;
     assert.deepEqual(titles, [
-      { id: 'notes.txt', title: 'notes' },
-      { id: 'vi/bao-dam.md', title: 'Bảo đảm dự thầu' },
-      { id: 'vi/hop-dong/loai.md', title: 'Các loại hợp đồng' },
+      { document_id: 'notes.txt', collection: 'default', title: 'notes' },
+      { document_id: 'vi/bao-dam.md', collection: 'default', title: 'Bảo đảm dự thầu' },
+      { document_id: 'vi/hop-dong/loai.md', collection: 'default', title: 'Các loại hợp đồng' },
     ]);
     const version = await getCorpusVersion(pool);
     const ids = (await pool.query('SELECT id FROM chunks ORDER BY id')).rows;
@@ -89,7 +89,8 @@ describe('ingestion', () => {
     await write('OLDVERSION');
     await ingest([file]);
     const oldCount = Number(
-      (await pool.query(`SELECT count(*) FROM chunks WHERE document_id = 'big.md'`)).rows[0].count,
+      (await pool.query(`SELECT count(*) FROM chunks WHERE document_id = '${documentKey('default', 'big.md')}'`))
+        .rows[0].count,
     );
     assert.ok(oldCount > 50);
     const versionBefore = await getCorpusVersion(pool);
@@ -103,7 +104,7 @@ describe('ingestion', () => {
       while (reading) {
         const r = await reader.query(
           `SELECT count(*) FILTER (WHERE content LIKE '%OLDVERSION%')::int AS old, count(*) FILTER (WHERE content LIKE '%NEWVERSION%')::int AS new
-           FROM chunks WHERE document_id = 'big.md'`,
+           FROM chunks WHERE document_id = '${documentKey('default', 'big.md')}'`,
         );
         const { old, new: fresh } = r.rows[0];
         assert.ok(old === 0 || fresh === 0, `mixed read: ${old} old and ${fresh} new chunks`);
@@ -117,7 +118,9 @@ describe('ingestion', () => {
     await reader.end();
     assert.equal(summary.documents, 1);
     assert.ok(seen.has('old'), 'the reader ran during the replacement');
-    const after = (await pool.query(`SELECT content FROM chunks WHERE document_id = 'big.md'`)).rows;
+    const after = (
+      await pool.query(`SELECT content FROM chunks WHERE document_id = '${documentKey('default', 'big.md')}'`)
+    ).rows;
     assert.ok(after.length > 50 && after.every((r) => r.content.includes('NEWVERSION')));
     assert.equal(await getCorpusVersion(pool), versionBefore + 1, 'a change bumps the corpus version');
   });
@@ -162,6 +165,28 @@ describe('ingestion', () => {
     } finally {
       await fs.rm(bulkDir, { recursive: true, force: true });
     }
+  });
+
+  test('--collection: the same file in another collection is another document; the default one is untouched', async () => {
+    const file = path.join(dir, 'vi', 'hop-dong', 'loai.md');
+    const before = await countDocuments(pool);
+    const s = await ingestPaths([file], {
+      pool,
+      embedder,
+      chunkSize: 200,
+      chunkOverlap: 20,
+      batchSize: 32,
+      collection: 'hr',
+    });
+    assert.equal(s.documents, 1);
+    const rows = (
+      await pool.query(
+        `SELECT d.collection, count(c.id)::int AS chunks, bool_and(c.collection = d.collection) AS same
+         FROM documents d JOIN chunks c ON c.document_id = d.id WHERE d.document_id = 'loai.md' GROUP BY 1`,
+      )
+    ).rows;
+    assert.deepEqual(rows, [{ collection: 'hr', chunks: 1, same: true }]);
+    assert.equal((await countDocuments(pool)).documents, before.documents + 1);
   });
 
   test('a missing path is a clear error', async () => {

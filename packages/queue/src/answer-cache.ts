@@ -48,9 +48,17 @@ export class AnswerCache {
   }
 }
 
-/** Tells gateways the corpus changed (ingestion): cache keys include this version, so old answers stop matching. */
+/** Sets the version only forwards. KEYS[1] corpus-version key; ARGV[1] the new version. */
+const SET_IF_NEWER = `local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0`;
+
+/**
+ * Tells gateways the corpus changed (ingestion, uploads, deletes): cache and single-flight keys include this
+ * version, so answers computed before the change stop matching. Only forwards: two changes published out of order
+ * (two workers finishing documents at once) leave the newer version, never the older.
+ */
 export async function publishCorpusVersion(redis: Redis, keys: RedisKeys, version: number): Promise<void> {
-  await redis.set(keys.corpusVersion, String(version));
+  await redis.eval(SET_IF_NEWER, 1, keys.corpusVersion, String(version));
 }
 
 /** Seeds the corpus version from the database at worker start, in case Redis lost it (restart without persistence). */

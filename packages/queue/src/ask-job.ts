@@ -10,6 +10,8 @@ export const askJobSchema = z.object({
   question: z.string().min(1),
   mode: askModeSchema,
   topK: topKSchema,
+  /** The collection retrieved from (absent in jobs queued before collections existed: "default"). */
+  collection: z.string().default('default'),
   documentIds: z.array(z.string()).optional(),
   /** Epoch ms of submission. */
   createdAt: z.number().int(),

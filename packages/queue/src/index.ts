@@ -40,3 +40,5 @@ export { AskStreamWriter } from './ask-stream-writer.ts';
 export type { AskStreamWriterOptions } from './ask-stream-writer.ts';
 export { AskStreamReader } from './ask-stream-reader.ts';
 export type { AskStreamReaderOptions, StreamWatch } from './ask-stream-reader.ts';
+export { INGEST_QUEUE, INGEST_JOB, ingestJobSchema, ingestJobId, ingestJobOptions } from './ingest-job.ts';
+export type { IngestJobData, IngestJobResult } from './ingest-job.ts';

@@ -20,6 +20,7 @@ export interface AnswerRequest {
   question: string;
   mode: AskMode;
   topK: number;
+  collection?: string;
   documentIds?: string[];
   /** Epoch ms after which the ask is abandoned; bounds the database's statement timeout. */
   deadline: number;
@@ -102,6 +103,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     ({ hits, poolWaitMs } = await searchChunks(deps.pool, {
       embedding,
       topK: quality ? Math.min(40, req.topK * 2) : req.topK,
+      collection: req.collection,
       documentIds: req.documentIds,
       efSearch: quality ? deps.efSearch * 2 : deps.efSearch,
       timeoutMs: Math.max(1, req.deadline - Date.now()),
@@ -125,6 +127,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     chunkId: h.chunkId,
     content: h.content,
     score: h.score,
+    page: h.page,
   }));
   const citations = passages.map((p) => ({
     index: p.index,
@@ -133,6 +136,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     chunkId: p.chunkId,
     score: Math.round(p.score * 10000) / 10000,
     snippet: snippet(p.content),
+    ...(p.page != null ? { page: p.page } : {}),
   }));
   req.onCitations?.(citations);
   let generation;

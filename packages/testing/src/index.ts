@@ -5,6 +5,7 @@ export { ingestInto } from './ingest-into.ts';
 export { api } from './api.ts';
 export { waitUntil } from './wait-until.ts';
 export { SlowGenerator } from './slow-generator.ts';
+export { uploadDocument, waitForDocument } from './documents.ts';
 export { startProcess, gatewayUrl, processUsage, ROOT } from './processes.ts';
 export type { Proc } from './processes.ts';
 export { startOwnRedis, freePort } from './own-redis.ts';

@@ -46,7 +46,9 @@ function makeSampler(seed: number) {
 }
 
 async function load(pool: Pool, n: number, sample: () => number[]): Promise<void> {
-  await pool.query(`INSERT INTO documents (id, title, content_hash) VALUES ('structured', 'structured vectors', '-')`);
+  await pool.query(
+    `INSERT INTO documents (id, document_id, title, content_hash) VALUES ('structured', 'structured', 'structured vectors', '-')`,
+  );
   const batch = 1000;
   for (let start = 0; start < n; start += batch) {
     const ords: number[] = [];

@@ -2,6 +2,7 @@ import { createDocument, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { askRequestSchema, askViewSchema } from '@rag/contract';
 import { askPaths } from './paths/asks.ts';
 import { eventPaths } from './paths/events.ts';
+import { documentPaths } from './paths/documents.ts';
 import { monitoringPaths } from './paths/monitoring.ts';
 import { opsPaths } from './paths/ops.ts';
 import { sitePaths } from './paths/site.ts';
@@ -10,7 +11,7 @@ import { sitePaths } from './paths/site.ts';
  * Every route's description, one module per router. A route added without its entry here fails
  * test/e2e/openapi.test.ts (it compares this list with the routes Express actually has, both ways).
  */
-const PATHS: ZodOpenApiPathsObject[] = [askPaths, eventPaths, opsPaths, monitoringPaths, sitePaths];
+const PATHS: ZodOpenApiPathsObject[] = [askPaths, eventPaths, documentPaths, opsPaths, monitoringPaths, sitePaths];
 
 /** CONTRACT.md: the ask routes are also served without the /v1 prefix (POST /ask, GET /ask/{id}, ...). */
 const ALIASED = /^\/v1\/ask(\/|$)/;

@@ -5,6 +5,7 @@ import { errorSchema } from './schemas.ts';
 const ERRORS: Record<number, string> = {
   400: 'invalid request (`invalid_request`; `details` name the field)',
   401: 'an API key is required (`unauthorized`) when API_KEY_HASHES is set',
+  403: 'the API key may not do this here (`forbidden`: ask-only key, or another collection)',
   404: 'unknown or expired id (`not_found`)',
   409: 'conflict (`idempotency_conflict`, `already_finished`)',
   413: 'body too large (`payload_too_large`)',

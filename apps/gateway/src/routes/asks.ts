@@ -5,6 +5,7 @@ import { parseAskRequest, parseWait, preferWait } from '../ask-request.ts';
 import type { AskEventStreams } from '../ask-event-streams.ts';
 import type { AskService } from '../ask-service.ts';
 import { HttpError, NotFoundError, ValidationError } from '../errors.ts';
+import { checkScope } from '../security.ts';
 
 const MAX_IDEMPOTENCY_KEY = 200;
 
@@ -63,6 +64,7 @@ export function asksRouter(d: {
       );
     }
     const body = parseAskRequest(req.body);
+    checkScope(res, 'read', body.collection);
     const wait = preferWait(req.get('prefer'));
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {

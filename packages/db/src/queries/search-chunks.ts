@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import pgvector from 'pgvector/pg';
+import { DEFAULT_COLLECTION } from '@rag/contract';
+import { documentKey } from './documents.ts';
 
 export interface SearchHit {
   chunkId: string;
@@ -7,6 +9,8 @@ export interface SearchHit {
   title: string;
   content: string;
   ordinal: number;
+  /** 1-based page of a paged document (PDF), else null. */
+  page: number | null;
   /** Cosine similarity, 1 = same direction. */
   score: number;
 }
@@ -14,6 +18,9 @@ export interface SearchHit {
 export interface SearchOptions {
   embedding: number[];
   topK: number;
+  /** The collection searched (default "default"); only its chunks are candidates. */
+  collection?: string;
+  /** Restricts to these documents (the ids users give) of the collection. */
   documentIds?: string[];
   /** hnsw.ef_search for this query (raised to topK when lower: HNSW returns at most ef_search rows). */
   efSearch: number;
@@ -35,18 +42,20 @@ export interface SearchOptions {
 function searchSql(
   vector: string,
   topK: number,
+  collection: string,
   documentIds: string[] | undefined,
   escape: (s: string) => string,
 ): string {
+  // Documents are named by their keys (derived from collection and id), so no join is needed to filter by them.
   const filter = documentIds?.length
-    ? `WHERE document_id = ANY(ARRAY[${documentIds.map(escape).join(', ')}]::text[])`
+    ? ` AND document_id = ANY(ARRAY[${documentIds.map((id) => escape(documentKey(collection, id))).join(', ')}]::text[])`
     : '';
   return `
-SELECT c.id::text AS chunk_id, c.document_id, d.title, c.content, c.ordinal, 1 - c.distance AS score
+SELECT c.id::text AS chunk_id, d.document_id, d.title, c.content, c.ordinal, c.page, 1 - c.distance AS score
 FROM (
-  SELECT id, document_id, content, ordinal, embedding <=> '${vector}'::vector AS distance
+  SELECT id, document_id, content, ordinal, page, embedding <=> '${vector}'::vector AS distance
   FROM chunks
-  ${filter}
+  WHERE collection = ${escape(collection)}${filter}
   ORDER BY embedding <=> '${vector}'::vector
   LIMIT ${topK}
 ) c JOIN documents d ON d.id = c.document_id
@@ -99,14 +108,17 @@ export async function searchChunks(pool: pg.Pool, opts: SearchOptions): Promise<
     const sql =
       `BEGIN; SET LOCAL hnsw.ef_search = ${ef}; SET LOCAL statement_timeout = ${timeout}` +
       (opts.exact ? '; SET LOCAL enable_indexscan = off' : '') +
-      (opts.documentIds?.length ? '; SET LOCAL hnsw.iterative_scan = relaxed_order' : '') +
-      `;${searchSql(pgvector.toSql(opts.embedding), topK, opts.documentIds, (id) => client.escapeLiteral(id))};\nCOMMIT`;
+      // Filtered (collection, documents): pgvector 0.8 keeps walking the graph until topK rows pass the filter,
+      // instead of filtering the first ef_search candidates and returning fewer. The outer query re-sorts.
+      '; SET LOCAL hnsw.iterative_scan = relaxed_order' +
+      `;${searchSql(pgvector.toSql(opts.embedding), topK, opts.collection ?? DEFAULT_COLLECTION, opts.documentIds, (id) => client.escapeLiteral(id))};\nCOMMIT`;
     const results = (await client.query(sql)) as unknown as pg.QueryResult<{
       chunk_id: string;
       document_id: string;
       title: string;
       content: string;
       ordinal: number;
+      page: number | null;
       score: number;
     }>[];
     const r = results.find((x) => x.command === 'SELECT');
@@ -117,6 +129,7 @@ export async function searchChunks(pool: pg.Pool, opts: SearchOptions): Promise<
       title: row.title,
       content: row.content,
       ordinal: row.ordinal,
+      page: row.page,
       score: Number(row.score),
     }));
     return { hits, poolWaitMs };

@@ -8,6 +8,8 @@ export interface Passage {
   chunkId: string;
   content: string;
   score: number;
+  /** The page of a PDF chunk (null or absent otherwise). */
+  page?: number | null;
 }
 
 export interface GenerateInput {

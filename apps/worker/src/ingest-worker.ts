@@ -1,0 +1,92 @@
+import { Queue, Worker } from 'bullmq';
+import type { Config } from '@rag/config';
+import { closePool, createPool } from '@rag/db';
+import type { Logger } from '@rag/observability';
+import {
+  INGEST_QUEUE,
+  closeRedis,
+  createRedis,
+  type IngestJobData,
+  type IngestJobResult,
+  type Redis,
+  type RedisKeys,
+} from '@rag/queue';
+import type { Embedder } from '@rag/rag';
+import { startIngestSweep } from './ingest-sweep.ts';
+import { createIngestProcessor } from './process-ingest.ts';
+import { SHUTDOWN_REASON } from './process-ask.ts';
+
+export interface IngestWorker {
+  worker: Worker<IngestJobData, IngestJobResult>;
+  /** Lets running documents finish (or hands them back after SHUTDOWN_TIMEOUT_MS), then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Document ingestion in one worker process: a BullMQ worker of its own on the `ingest` queue with
+ * INGEST_CONCURRENCY slots (so documents never take an ask's slot; extraction itself runs in a child process per
+ * document), its own pool on the primary (ingestion writes even when retrieval reads a replica), and the sweep that
+ * repairs uploads whose job was lost.
+ */
+export function startIngestWorker(
+  config: Config,
+  d: { embedder: Embedder; redis: Redis; keys: RedisKeys; logger: Logger },
+): IngestWorker {
+  const logger = d.logger.child({ component: 'ingest' });
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: config.INGEST_CONCURRENCY + 1,
+    connectionTimeoutMillis: config.PG_CONNECTION_TIMEOUT_MS,
+    idleTimeoutMillis: config.PG_IDLE_TIMEOUT_MS,
+    // Applying a large document (thousands of rows into the HNSW index) takes longer than a search.
+    statementTimeoutMs: Math.max(config.PG_STATEMENT_TIMEOUT_MS, 120_000),
+    applicationName: 'rag-worker-ingest',
+    logger,
+  });
+  const connection = createRedis(config.REDIS_URL, 'blocking');
+  connection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  const processor = createIngestProcessor({
+    pool,
+    embedder: d.embedder,
+    redis: d.redis,
+    keys: d.keys,
+    logger,
+    chunkSize: config.CHUNK_SIZE,
+    chunkOverlap: config.CHUNK_OVERLAP,
+    batchSize: config.EMBEDDING_BATCH_SIZE,
+    timeoutMs: config.INGEST_TIMEOUT_MS,
+  });
+  const worker = new Worker<IngestJobData, IngestJobResult>(INGEST_QUEUE, processor, {
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.INGEST_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_LOCK_DURATION_MS,
+    maxStalledCount: 2,
+    autorun: true,
+  });
+  worker.on('error', (err) => logger.warn({ err: err.message }, 'ingest worker error'));
+  const queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection: d.redis, prefix: config.QUEUE_PREFIX });
+  queue.on('error', (err) => logger.debug({ err: err.message }, 'ingest queue error'));
+  const sweep = startIngestSweep({
+    pool,
+    queue,
+    logger,
+    idleMs: Math.max(60_000, 4 * config.WORKER_LOCK_DURATION_MS),
+    everyMs: 30_000,
+  });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const handBack = setTimeout(() => worker.cancelAllJobs(SHUTDOWN_REASON), config.SHUTDOWN_TIMEOUT_MS);
+      try {
+        await worker.close().catch((err: unknown) => logger.warn({ err }, 'closing the ingest worker failed'));
+      } finally {
+        clearTimeout(handBack);
+      }
+      await sweep.stop();
+      await queue.close().catch(() => {});
+      await Promise.all([closeRedis(connection), closePool(pool)]);
+    })());
+  return { worker, close };
+}

@@ -1,4 +1,5 @@
 import { api } from './api.ts';
+import { waitUntil } from './wait-until.ts';
 
 /** Uploads a document as a browser form would (multipart/form-data); returns the parsed reply. */
 export async function uploadDocument(
@@ -20,19 +21,19 @@ export async function uploadDocument(
   return api(base, '/v1/documents', { method: 'POST', body: form, headers: o.headers });
 }
 
-/** Polls a document until its status is one of `until` (default: ready or failed); fails after `timeoutMs`. */
+/** Waits until a document's status is one of `until` (default: ready or failed); returns its view. */
 export async function waitForDocument(
   base: string,
   id: string,
   o: { until?: string[]; timeoutMs?: number; headers?: Record<string, string> } = {},
 ) {
   const until = o.until ?? ['ready', 'failed'];
-  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-  let last: Awaited<ReturnType<typeof api>> | undefined;
-  while (Date.now() < deadline) {
-    last = await api(base, `/v1/documents/${id}`, { headers: o.headers });
-    if (last.status === 200 && until.includes(last.json.status)) return last.json;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`document ${id} did not reach ${until.join('/')} within ${o.timeoutMs ?? 30_000} ms: ${last?.text}`);
+  return waitUntil(
+    async () => {
+      const r = await api(base, `/v1/documents/${id}`, { headers: o.headers });
+      if (r.status !== 200) throw new Error(`GET /v1/documents/${id}: ${r.status} ${r.text}`);
+      return until.includes(r.json.status) ? r.json : undefined;
+    },
+    { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 50, message: `document ${id} did not reach ${until.join('/')}` },
+  );
 }

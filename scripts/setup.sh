@@ -18,3 +18,4 @@ fi
 bash scripts/ensure-services.sh
 say "building the web page (apps/gateway/web -> dist)"
 node scripts/build-web.ts || fail "building the web page failed (scripts/build-web.ts)"
+bash scripts/ensure-scale-tools.sh

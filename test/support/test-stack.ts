@@ -36,9 +36,11 @@ export async function startTestStack(opts: {
   ingest?: string[];
   generator?: Generator;
   db?: TestDatabase;
+  /** QUEUE_PREFIX (default: a unique one); a Redis Cluster needs a hash-tagged one. */
+  prefix?: string;
 }): Promise<TestStack> {
   const db = opts.db ?? (await createTestDatabase());
-  const prefix = uniquePrefix();
+  const prefix = opts.prefix ?? uniquePrefix();
   const config = testConfig({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, ...opts.env });
   if (opts.ingest?.length) await ingestInto(db.url, opts.ingest);
   const logger = testLogger();

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '@rag/config';
+import { ConfigError, loadConfig, type Config } from '@rag/config';
 import { COLLECTION_PATTERN } from '@rag/contract';
 import { closePool, createPool, assertEmbeddingDim } from '@rag/db';
 import { ingestPaths } from '@rag/ingest';
@@ -51,8 +51,7 @@ async function main(): Promise<number> {
         : undefined,
     });
     if (tty) process.stderr.write('\n');
-    if (summary.documents > 0)
-      await announceCorpusVersion(config.REDIS_URL, config.QUEUE_PREFIX, summary.corpusVersion);
+    if (summary.documents > 0) await announceCorpusVersion(config, summary.corpusVersion);
     const writeSeconds = summary.seconds - (summary.indexSeconds ?? 0);
     const rate = summary.chunks / Math.max(writeSeconds, 1e-3);
     console.log(
@@ -70,11 +69,11 @@ async function main(): Promise<number> {
 }
 
 /** Tells gateways the corpus changed: answer-cache keys include this version, so old answers stop matching. */
-async function announceCorpusVersion(url: string, prefix: string, version: number): Promise<void> {
-  const redis = createRedis(url, 'command', { lazyConnect: true, retryStrategy: () => null });
+async function announceCorpusVersion(config: Config, version: number): Promise<void> {
+  const redis = createRedis(config, 'command', { lazyConnect: true, retryStrategy: () => null });
   try {
     await redis.connect();
-    await publishCorpusVersion(redis, redisKeys(prefix), version);
+    await publishCorpusVersion(redis, redisKeys(config.QUEUE_PREFIX), version);
   } catch (err) {
     console.error(
       `ingest: warning: could not publish the corpus version to Redis (${(err as Error).message}); cached answers may be stale until CACHE_TTL_S`,

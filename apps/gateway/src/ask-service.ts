@@ -12,6 +12,7 @@ import {
   endAskStream,
   jobToView,
   readAsk,
+  waitForReplicas,
   type AskEvents,
   type AskJobData,
   type Redis,
@@ -20,7 +21,7 @@ import {
   type Completion,
 } from '@rag/queue';
 import type { WebhookJobs } from '@rag/webhooks';
-import { ConflictError, NotFoundError, TooManyError } from './errors.ts';
+import { ConflictError, NotFoundError, TooManyError, UnavailableError } from './errors.ts';
 
 export interface AskServiceDeps {
   queue: Queue<AskJobData, AskResult>;
@@ -37,6 +38,9 @@ export interface AskServiceDeps {
     cacheTtlS: number;
     /** Everything besides the question that changes an answer: provider models. */
     modelTag: string;
+    /** Replicas that must hold a new ask before it is acknowledged (Redis WAIT); 0 = the primary's reply suffices. */
+    waitReplicas?: number;
+    waitTimeoutMs?: number;
   };
 }
 
@@ -230,6 +234,7 @@ export class AskService {
         if (data.webhook) await this.d.webhooks.jobs.drop(ask.id);
         throw err;
       }
+      await this.replicated();
       const queued: AskView = { id: ask.id, status: 'queued', createdAt: new Date(ask.at).toISOString() };
       if (!waiter) return { view: queued, served: 'queued' };
       const done = await this.waitFor(waiter, opts.waitMs!, opts.signal);
@@ -237,6 +242,23 @@ export class AskService {
       return { view, served: 'queued', waited: true };
     } finally {
       waiter?.dispose();
+    }
+  }
+
+  /**
+   * With REDIS_WAIT_REPLICAS, the ask (and every write before it on this connection) must reach that many replicas
+   * before the 202: a failover right after cannot then lose it unless the replica dies too. If they do not confirm
+   * in time, 503: the ask may still run (the client's retry with the same Idempotency-Key finds it).
+   */
+  private async replicated(): Promise<void> {
+    const { waitReplicas = 0, waitTimeoutMs = 500 } = this.d.settings;
+    if (waitReplicas <= 0) return;
+    const acked = await waitForReplicas(this.d.redis, this.d.keys.corpusVersion, waitReplicas, waitTimeoutMs);
+    if (acked < waitReplicas) {
+      this.d.metrics.asksRefused.inc({ code: 'unavailable' });
+      throw new UnavailableError(
+        `the ask reached ${acked} of ${waitReplicas} Redis replicas within ${waitTimeoutMs} ms; retry with the same Idempotency-Key`,
+      );
     }
   }
 

@@ -62,8 +62,8 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
   const closeOpened = () => opened.close((name, err) => logger.warn({ err, resource: name }, 'closing failed'));
   try {
     // Request-path connection: fails fast when Redis is down (503), reconnects by itself.
-    const redis = opened.add('redis', createRedis(config.REDIS_URL, 'command'), closeRedis);
-    const eventsConnection = opened.add('redis (events)', createRedis(config.REDIS_URL, 'blocking'), closeRedis);
+    const redis = opened.add('redis', createRedis(config, 'command'), closeRedis);
+    const eventsConnection = opened.add('redis (events)', createRedis(config, 'blocking'), closeRedis);
     for (const c of [redis, eventsConnection])
       c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
     // The gateway's pool only serves readiness and monitoring: two connections are plenty.
@@ -155,10 +155,12 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
         resultTtlS: config.RESULT_TTL_S,
         cacheTtlS: config.CACHE_TTL_S,
         modelTag: modelTag(config),
+        waitReplicas: config.REDIS_WAIT_REPLICAS,
+        waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
       },
     });
     // One connection blocked in XREAD for all the SSE clients of this gateway; closing the reader closes it.
-    const streamConnection = createRedis(config.REDIS_URL, 'blocking');
+    const streamConnection = createRedis(config, 'blocking');
     streamConnection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
     const streamReader = opened.add(
       'ask stream reader',

@@ -43,7 +43,7 @@ export function startIngestWorker(
     applicationName: 'rag-worker-ingest',
     logger,
   });
-  const connection = createRedis(config.REDIS_URL, 'blocking');
+  const connection = createRedis(config, 'blocking');
   connection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   const processor = createIngestProcessor({
     pool,

@@ -63,7 +63,7 @@ export function startWebhookWorker(
     recheckMs: RECHECK_MS,
     onAttempt: (out) => d.metrics.webhookAttempts.inc({ outcome: out.kind }),
   });
-  const connection = createRedis(config.REDIS_URL, 'blocking');
+  const connection = createRedis(config, 'blocking');
   connection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   const worker = new Worker<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, processor, {
     connection,

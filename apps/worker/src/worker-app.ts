@@ -196,7 +196,7 @@ function openConnections(config: Config, opened: Resources, logger: Logger): Con
     closePool,
   );
   const redis = (name: string) => {
-    const c = opened.add(name, createRedis(config.REDIS_URL, 'blocking'), closeRedis);
+    const c = opened.add(name, createRedis(config, 'blocking'), closeRedis);
     c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
     return c;
   };

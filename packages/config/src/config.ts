@@ -40,6 +40,18 @@ export const envSchema = z.object({
   /** Optional read replica used for retrieval; writes (ingestion, migrations) always go to DATABASE_URL. */
   DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /** Comma-separated `host:port` seed nodes of a Redis Cluster; when set, used instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'must be comma-separated host:port pairs')
+    .optional(),
+  /**
+   * Replicas that must have an ask before the gateway answers 202 (Redis `WAIT`): 0 (default) answers as soon as the
+   * primary has it, which a failover can lose (replication is asynchronous); 1 closes most of that window.
+   */
+  REDIS_WAIT_REPLICAS: int(0, 16).default(0),
+  /** How long the gateway waits for REDIS_WAIT_REPLICAS before answering 503 unavailable instead of 202. */
+  REDIS_WAIT_TIMEOUT_MS: int(1, 60000).default(500),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ - . { }')
@@ -120,7 +132,10 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<Env, 'WORKER_CONCURRENCY' | 'PG_POOL_MAX' | 'API_KEY_HASHES' | 'CORS_ORIGINS'> {
+export interface Config
+  extends Omit<Env, 'WORKER_CONCURRENCY' | 'PG_POOL_MAX' | 'API_KEY_HASHES' | 'CORS_ORIGINS' | 'REDIS_CLUSTER_NODES'> {
+  /** Seed nodes (`host:port`) when Redis is a cluster; undefined for one server at REDIS_URL. */
+  REDIS_CLUSTER_NODES?: string[];
   WORKER_CONCURRENCY: number;
   PG_POOL_MAX: number;
   /** The digests alone (every key, whatever its scope). */
@@ -198,11 +213,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     .filter(Boolean)
     .map(parseApiKey);
   const hashes = keys.map((k) => k.hash);
+  const clusterNodes = e.REDIS_CLUSTER_NODES?.split(',').map((n) => n.trim());
+  // On a cluster, a multi-key command (every BullMQ script) must find all its keys in one slot: only a hash tag in
+  // the prefix makes a deployment's keys share one. Without it the first ask would fail with CROSSSLOT.
+  if (clusterNodes && !/\{[^{}]+\}/.test(e.QUEUE_PREFIX)) {
+    throw new ConfigError(
+      `Invalid configuration: QUEUE_PREFIX: must carry a hash tag on Redis Cluster (REDIS_CLUSTER_NODES is set), e.g. "{${e.QUEUE_PREFIX.replace(/[{}]/g, '')}}" (got ${JSON.stringify(e.QUEUE_PREFIX)})`,
+    );
+  }
   const concurrency = e.WORKER_CONCURRENCY ?? defaultConcurrency(e.LLM_PROVIDER);
   return {
     ...e,
     WORKER_CONCURRENCY: concurrency,
     PG_POOL_MAX: e.PG_POOL_MAX ?? defaultPoolMax(concurrency),
+    REDIS_CLUSTER_NODES: clusterNodes,
     API_KEY_HASHES: hashes,
     API_KEYS: keys,
     CORS_ORIGINS: (e.CORS_ORIGINS ?? '')

@@ -38,6 +38,9 @@ describe('configuration', () => {
     [{ INGEST_CONCURRENCY: '-1' }, /INGEST_CONCURRENCY/],
     [{ QUEUE_PREFIX: 'has space' }, /QUEUE_PREFIX/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES: must be comma-separated host:port/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, /QUEUE_PREFIX: must carry a hash tag on Redis Cluster.*"\{rag\}"/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000', QUEUE_PREFIX: 'rag{}' }, /QUEUE_PREFIX: must carry a hash tag/],
     [{ WEBHOOK_SECRET: 'hunter2' }, /^Invalid configuration: WEBHOOK_SECRET: must be "whsec_"/],
     [{ WEBHOOK_SECRET: 'whsec_c2hvcnQ=' }, /WEBHOOK_SECRET: .*24-64/],
     [{ WEBHOOK_SECRET: 'whsec_not base64 at all!!' }, /WEBHOOK_SECRET/],
@@ -81,6 +84,11 @@ describe('configuration', () => {
     ]);
     assert.deepEqual(c.API_KEY_HASHES, [a, 'b'.repeat(64), 'c'.repeat(64)]);
     assert.deepEqual(loadConfig({}).API_KEYS, []);
+  });
+  test('a cluster: seed nodes as a list, a hash-tagged prefix', () => {
+    const c = loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, 127.0.0.1:7001', QUEUE_PREFIX: '{rag}' });
+    assert.deepEqual(c.REDIS_CLUSTER_NODES, ['127.0.0.1:7000', '127.0.0.1:7001']);
+    assert.equal(loadConfig({}).REDIS_CLUSTER_NODES, undefined);
   });
   test('a keyless local OpenAI-compatible endpoint is fine', () => {
     const c = loadConfig({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });

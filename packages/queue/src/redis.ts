@@ -1,17 +1,33 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { StartError } from '@rag/lifecycle';
 
 export type { Redis };
 
+/** Where Redis is: one server (`REDIS_URL`) or, when `REDIS_CLUSTER_NODES` is set, a Redis Cluster's seed nodes. */
+export interface RedisTarget {
+  REDIS_URL: string;
+  /** `host:port` seed nodes; the rest of the cluster is discovered from them. */
+  REDIS_CLUSTER_NODES?: string[];
+}
+
 /**
- * Redis connections come in two kinds:
+ * The one place the project opens Redis connections. Connections come in two kinds:
  * - `command` (gateway, request path): one retry per command and a command timeout, so a request never waits
  *   long on a Redis that is down or frozen; the gateway also refuses at once (503) while the connection is not
  *   ready. (The offline queue stays on: BullMQ sends INFO the moment a Queue is built, before the connection is up.)
  * - `blocking` (BullMQ workers, QueueEvents, subscribers): retry forever, as BullMQ requires.
  * Both reconnect by themselves with a capped backoff.
+ *
+ * On a cluster this returns an ioredis `Cluster`, typed as `Redis`: it has the same command methods (and BullMQ takes
+ * either), so callers are written once. Every key a deployment writes carries the QUEUE_PREFIX hash tag (the
+ * configuration refuses a cluster prefix without one), so multi-key commands and BullMQ's Lua scripts stay in one slot.
  */
-export function createRedis(url: string, kind: 'command' | 'blocking', extra: RedisOptions = {}): Redis {
+export function createRedis(
+  target: string | RedisTarget,
+  kind: 'command' | 'blocking',
+  extra: RedisOptions = {},
+): Redis {
+  const t = typeof target === 'string' ? { REDIS_URL: target } : target;
   const base: RedisOptions = {
     lazyConnect: false,
     connectTimeout: 2000,
@@ -20,7 +36,36 @@ export function createRedis(url: string, kind: 'command' | 'blocking', extra: Re
       ? { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: 2000 }
       : { maxRetriesPerRequest: null, enableOfflineQueue: true }),
   };
-  return new Redis(url, { ...base, ...extra });
+  if (!t.REDIS_CLUSTER_NODES?.length) return new Redis(t.REDIS_URL, { ...base, ...extra });
+
+  const { lazyConnect, enableOfflineQueue, maxRetriesPerRequest, retryStrategy, ...nodeOptions } = {
+    ...base,
+    ...extra,
+  };
+  const options: ClusterOptions = {
+    lazyConnect,
+    enableOfflineQueue,
+    maxRedirections: 16,
+    // A primary that died: retry after its replica's promotion is likely (cluster-node-timeout + election).
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 100,
+    // MOVED replies refresh the slot map too; this bounds how long a promotion goes unnoticed without traffic.
+    slotsRefreshInterval: 2000,
+    slotsRefreshTimeout: 2000,
+    clusterRetryStrategy: retryStrategy === null ? () => null : (times) => Math.min(times * 100, 2000),
+    redisOptions: { ...nodeOptions, maxRetriesPerRequest },
+  };
+  const nodes = t.REDIS_CLUSTER_NODES.map((hostPort) => {
+    const i = hostPort.lastIndexOf(':');
+    return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
+  });
+  return new Cluster(nodes, options) as unknown as Redis;
+}
+
+/** True when `redis` is a cluster client (some commands, such as SCAN and WAIT, are per node there). */
+export function isCluster(redis: Redis): boolean {
+  return (redis as unknown) instanceof Cluster;
 }
 
 /** Closes a connection once; later calls return the same promise. Never throws. */
@@ -57,11 +102,12 @@ export function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
     };
     const onReady = () => done();
     const { host, port } = redis.options;
+    const where = isCluster(redis) ? 'Redis Cluster (REDIS_CLUSTER_NODES)' : `Redis at ${host}:${port}`;
     const timer = setTimeout(
       () =>
         done(
           new StartError(
-            `Redis at ${host}:${port} is not reachable within ${timeoutMs / 1000} s (${last}); start it or set REDIS_URL`,
+            `${where} is not reachable within ${timeoutMs / 1000} s (${last}); start it or set REDIS_URL / REDIS_CLUSTER_NODES`,
           ),
         ),
       timeoutMs,

@@ -15,3 +15,6 @@ export { startWebhookReceiver } from './webhook-receiver.ts';
 export type { WebhookReceiver, ReceivedWebhook, ReceiverBehaviour } from './webhook-receiver.ts';
 export { readSse } from './sse.ts';
 export type { SseEvent, SseResult } from './sse.ts';
+export { startOwnCluster } from './own-cluster.ts';
+export type { OwnCluster, ClusterNode } from './own-cluster.ts';
+export { requireBinary } from './require-binary.ts';

@@ -1,4 +1,4 @@
-import type { Pool } from '@rag/db';
+import { backendPids, type Pool } from '@rag/db';
 import { processUsage } from '@rag/testing';
 
 /**
@@ -12,12 +12,7 @@ export async function poolServerCpu(
 ): Promise<() => Promise<number>> {
   const held = await Promise.all(Array.from({ length: connections }, () => pool.connect()));
   held.forEach((c) => c.release());
-  const backends = (
-    await pool.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()',
-      [applicationName],
-    )
-  ).rows.map((r) => r.pid);
+  const backends = await backendPids(pool, applicationName);
   return async () =>
     (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);
 }

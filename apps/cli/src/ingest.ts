@@ -6,7 +6,8 @@ import { ingestPaths } from '@rag/ingest';
 import { closeRedis, createRedis, publishCorpusVersion, redisKeys } from '@rag/queue';
 import { createEmbedder } from '@rag/rag';
 
-const USAGE = 'usage: npm run ingest -- [--collection NAME] [--defer-index] [--concurrency N] <file-or-directory>...';
+const USAGE =
+  'usage: npm run ingest -- [--collection NAME] [--defer-index] [--concurrency N] [--json] <file-or-directory>...';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -16,6 +17,8 @@ async function main(): Promise<number> {
       concurrency: { type: 'string', default: '4' },
       collection: { type: 'string', default: 'default' },
       help: { type: 'boolean' },
+      /** The summary as one JSON object on stdout (IngestSummary), for scripts and the bench. */
+      json: { type: 'boolean', default: false },
     },
   });
   if (values.help || positionals.length === 0) {
@@ -36,7 +39,7 @@ async function main(): Promise<number> {
   });
   try {
     await assertEmbeddingDim(pool, config.EMBEDDING_DIM);
-    const tty = process.stderr.isTTY;
+    const tty = process.stderr.isTTY && !values.json;
     const summary = await ingestPaths(positionals, {
       pool,
       embedder: createEmbedder(config),
@@ -52,6 +55,10 @@ async function main(): Promise<number> {
     });
     if (tty) process.stderr.write('\n');
     if (summary.documents > 0) await announceCorpusVersion(config, summary.corpusVersion);
+    if (values.json) {
+      console.log(JSON.stringify(summary));
+      return 0;
+    }
     const writeSeconds = summary.seconds - (summary.indexSeconds ?? 0);
     const rate = summary.chunks / Math.max(writeSeconds, 1e-3);
     console.log(

@@ -14,6 +14,7 @@ import type { AskEventStreams } from './ask-event-streams.ts';
 import type { AskService } from './ask-service.ts';
 import type { DocumentService } from './document-service.ts';
 import { HttpError, TooManyError, UnavailableError } from './errors.ts';
+import { redisUnreachable } from './redis-unreachable.ts';
 import { asksRouter } from './routes/asks.ts';
 import { documentsRouter } from './routes/documents.ts';
 import { monitoringRouter } from './routes/monitoring.ts';
@@ -43,17 +44,6 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Errors of the Redis client mean Redis is unreachable: the client should come back, not see a 500. */
-function isRedisDown(err: unknown, redis: Redis): boolean {
-  const msg = (err as Error)?.message ?? '';
-  return (
-    redis.status !== 'ready' ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries|Stream isn't writeable|Command timed out/i.test(
-      msg,
-    )
-  );
-}
 
 export function createApp(d: AppDeps): express.Express {
   const app = express();
@@ -160,7 +150,7 @@ export function createApp(d: AppDeps): express.Express {
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
 
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+  const onError: ErrorRequestHandler = async (err, req, res, _next) => {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
     else if (err?.type === 'entity.too.large')
@@ -173,7 +163,8 @@ export function createApp(d: AppDeps): express.Express {
       e = new HttpError(415, 'unsupported_media_type', 'unsupported body encoding');
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
       e = new HttpError(err.status, 'invalid_request', 'the request could not be read');
-    else if (isRedisDown(err, d.redis)) e = new UnavailableError('the queue (Redis) is not reachable; retry shortly');
+    else if (await redisUnreachable(err, d.redis))
+      e = new UnavailableError('the queue (Redis) is not reachable; retry shortly');
     else {
       req.log?.error({ err }, 'unhandled error');
       e = new HttpError(500, 'internal', 'an internal error occurred');

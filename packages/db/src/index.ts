@@ -27,3 +27,6 @@ export type { ApplyOutcome, ClaimedVersion, NewVersion, VersionStatus } from './
 export { getCorpusVersion, bumpCorpusVersion } from './queries/corpus.ts';
 export { searchChunks, QueryAbortedError } from './queries/search-chunks.ts';
 export type { SearchHit, SearchOptions, SearchResult } from './queries/search-chunks.ts';
+export { HNSW_INDEX, buildHnswIndex, dropHnswIndex, settleAfterBulkLoad } from './queries/hnsw-index.ts';
+export { backendPids, connectionFigures, pingDatabase } from './queries/server-figures.ts';
+export { createDatabase, dropDatabase } from './queries/databases.ts';

@@ -9,6 +9,7 @@ import {
   replaceDocument,
   type Pool,
 } from '@rag/db';
+import { buildHnswIndex, dropHnswIndex, settleAfterBulkLoad } from '@rag/db';
 import { DEFAULT_COLLECTION } from '@rag/contract';
 import type { Embedder } from '@rag/rag';
 import { collectFiles, type SourceFile } from './collect-files.ts';
@@ -45,10 +46,6 @@ export interface IngestSummary {
   indexSeconds?: number;
   corpusVersion: number;
 }
-
-// One definition of the index, shared with migration 001 (kept in step by the ingestion test).
-export const HNSW_INDEX_SQL =
-  'CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)';
 
 async function prepare(file: SourceFile) {
   const bytes = await fs.readFile(file.absPath);
@@ -132,7 +129,7 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
   let chunks = 0;
   let reused = 0;
   let done = 0;
-  if (o.deferIndex) await o.pool.query('DROP INDEX IF EXISTS chunks_embedding_hnsw');
+  if (o.deferIndex) await dropHnswIndex(o.pool);
   const queue = [...files];
   const runOne = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
@@ -153,17 +150,9 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
   let indexSeconds: number | undefined;
   if (o.deferIndex) {
     const t = performance.now();
-    const client = await o.pool.connect();
-    try {
-      await client.query("SET maintenance_work_mem = '1GB'; SET statement_timeout = 0");
-      await client.query(HNSW_INDEX_SQL);
-      indexSeconds = (performance.now() - t) / 1000;
-      // Settle the bulk load before it serves: statistics, hint bits and the visibility map now, rather than
-      // autovacuum doing it under the first queries (measured: docs/benchmarks.md, structured vectors).
-      await client.query('VACUUM (ANALYZE) chunks, documents');
-    } finally {
-      client.release();
-    }
+    await buildHnswIndex(o.pool);
+    indexSeconds = (performance.now() - t) / 1000;
+    await settleAfterBulkLoad(o.pool);
   }
   return {
     files: files.length,

@@ -1,4 +1,4 @@
-export { createLogger, redactPaths } from './logger.ts';
+export { createLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { createMetrics } from './metrics.ts';
 export type { Metrics } from './metrics.ts';

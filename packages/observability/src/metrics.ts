@@ -87,13 +87,6 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
       labelNames: ['kind'] as const,
       registers,
     }),
-    llmDuration: new Histogram({
-      name: 'rag_llm_request_duration_seconds',
-      help: 'LLM request duration by outcome',
-      labelNames: ['outcome'] as const,
-      buckets: latencyBuckets,
-      registers,
-    }),
     webhookAttempts: new Counter({
       name: 'rag_webhook_attempts_total',
       help: 'Webhook delivery attempts by outcome (delivered, http_status, refused, timeout, network)',

@@ -3,7 +3,7 @@ export type { AskJobData } from './ask-job.ts';
 export { formatFailure, parseFailure } from './ask-failure.ts';
 export { redisKeys } from './keys.ts';
 export type { RedisKeys } from './keys.ts';
-export { jobToView, readAsk, completedView, ASK_ID } from './read-ask.ts';
+export { jobToView, readAsk, completedView } from './read-ask.ts';
 export { createRedis, closeRedis, isCluster, waitForRedis } from './redis.ts';
 export type { Redis, RedisTarget } from './redis.ts';
 export { waitForReplicas } from './replica-ack.ts';

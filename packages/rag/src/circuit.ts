@@ -22,13 +22,38 @@ export interface BreakerOptions {
 
 const stateCode = (s: CircuitState): 0 | 1 | 2 => (s === CircuitState.Closed ? 0 : s === CircuitState.HalfOpen ? 1 : 2);
 
+/** The caller's signal fired during the call: whatever the call threw, it says nothing about the endpoint. */
+class CallerAborted extends Error {
+  readonly original: unknown;
+  constructor(original: unknown) {
+    super('aborted by the caller');
+    this.original = original;
+  }
+}
+
+/** Runs `call` under the breaker, without counting failures that happen because the caller aborted. */
+async function guarded<T>(policy: CircuitBreakerPolicy, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return await policy.execute(async () => {
+      try {
+        return await call();
+      } catch (err) {
+        throw signal?.aborted ? new CallerAborted(err) : err;
+      }
+    }, signal);
+  } catch (err) {
+    throw err instanceof CallerAborted ? err.original : err;
+  }
+}
+
 /**
  * A breaker that counts real endpoint failures only: an ask aborted by its deadline or a cancel says nothing about
- * the endpoint's health, so AbortErrors pass through without counting.
+ * the endpoint's health, so failures while the caller's signal is aborted, and the SDKs' AbortError and
+ * TimeoutError (by name, as LangChain re-types them), pass through without counting.
  */
 export function createBreaker(opts: BreakerOptions): CircuitBreakerPolicy {
   const isAbort = (err: Error) =>
-    err.name === 'AbortError' || err.name === 'TimeoutError' || /abort/i.test(err.message);
+    err instanceof CallerAborted || err.name === 'AbortError' || err.name === 'TimeoutError';
   const policy = circuitBreaker(
     handleWhen((err) => !isAbort(err)),
     { halfOpenAfter: opts.halfOpenAfterMs, breaker: new ConsecutiveBreaker(opts.threshold) },
@@ -49,7 +74,7 @@ export class BreakerGenerator implements Generator {
     this.policy = policy;
   }
   generate(input: GenerateInput): Promise<Generation> {
-    return this.policy.execute(() => this.inner.generate(input), input.signal);
+    return guarded(this.policy, () => this.inner.generate(input), input.signal);
   }
 }
 
@@ -66,9 +91,9 @@ export class BreakerEmbedder implements Embedder {
     this.policy = policy;
   }
   embedQuery(text: string, signal?: AbortSignal): Promise<number[]> {
-    return this.policy.execute(() => this.inner.embedQuery(text, signal), signal);
+    return guarded(this.policy, () => this.inner.embedQuery(text, signal), signal);
   }
   embedDocuments(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    return this.policy.execute(() => this.inner.embedDocuments(texts, signal), signal);
+    return guarded(this.policy, () => this.inner.embedDocuments(texts, signal), signal);
   }
 }

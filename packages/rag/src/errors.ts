@@ -1,3 +1,5 @@
+import { getRetryable } from '@langchain/core/errors';
+
 export type UpstreamCode = 'retrieval_failed' | 'generation_failed';
 
 /** A dependency (PostgreSQL, the embedding or chat endpoint) failed; `retryable` says whether trying again may help. */
@@ -12,22 +14,43 @@ export class UpstreamError extends Error {
   }
 }
 
-const RETRYABLE_PG_CLASSES = ['08', '53', '57', '40']; // connection, resources, operator intervention, rollback
+// SQLSTATE classes worth another try: connection exception, insufficient resources, operator intervention
+// (e.g. statement timeout, shutdown), transaction rollback (serialization failure, deadlock).
+const RETRYABLE_PG_CLASSES = new Set(['08', '53', '57', '40']);
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+/** Node's system errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...) and undici's (UND_ERR_SOCKET, ...). */
+const SYSTEM_CODE = /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/;
 
-/** PostgreSQL / pool failures worth another try: lost connections, pool wait timeouts, server shutdown. */
+const codeOf = (err: unknown): string | undefined => {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+/**
+ * PostgreSQL / pool failures worth another try, by code: a SQLSTATE by its class, a system error (lost or refused
+ * connection) always. pg reports its own connection-level failures (pool wait timeout, connection terminated) as
+ * plain `Error`s without a code, so those are retryable too; any other class (TypeError, ...) is a bug.
+ */
 export function isRetryableDbError(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code))
-    return RETRYABLE_PG_CLASSES.includes(e.code.slice(0, 2));
-  if (typeof e?.code === 'string' && /^E[A-Z]+/.test(e.code)) return true; // ECONNREFUSED, ECONNRESET, ...
-  return /timeout|terminated|connect|ECONN/i.test(e?.message ?? '');
+  const code = codeOf(err);
+  if (code !== undefined && SQLSTATE.test(code)) return RETRYABLE_PG_CLASSES.has(code.slice(0, 2));
+  if (code !== undefined && SYSTEM_CODE.test(code)) return true;
+  return err instanceof Error && err.constructor === Error && code === undefined;
 }
 
-/** LLM / embedding endpoint failures worth another try: rate limits, server errors, network errors. */
+/**
+ * LLM / embedding endpoint failures worth another try, by what the libraries say: LangChain's own retryable mark
+ * when it set one, else the HTTP status (408, 409, 429, 5xx), else the OpenAI SDK's connection error classes and
+ * system error codes (the request never got an answer).
+ */
 export function isRetryableHttpError(err: unknown): boolean {
-  const e = err as { status?: number; code?: string; message?: string; name?: string };
-  if (typeof e?.status === 'number') return e.status === 408 || e.status === 409 || e.status === 429 || e.status >= 500;
-  return /ECONN|ETIMEDOUT|socket|network|fetch failed|timed? ?out|connection/i.test(
-    `${e?.code ?? ''} ${e?.message ?? ''}`,
-  );
+  if (err === null || typeof err !== 'object') return false;
+  const marked = getRetryable(err);
+  if (marked !== undefined) return marked;
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number') return status === 408 || status === 409 || status === 429 || status >= 500;
+  const name = (err as Error).name;
+  if (name === 'APIConnectionError' || name === 'APIConnectionTimeoutError' || name === 'TimeoutError') return true;
+  const code = codeOf(err) ?? codeOf((err as { cause?: unknown }).cause);
+  return code !== undefined && SYSTEM_CODE.test(code);
 }

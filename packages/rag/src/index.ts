@@ -10,7 +10,7 @@ export { chunkText, chunkPages } from './chunking.ts';
 export type { PageChunk, PageText } from './chunking.ts';
 export { answerQuestion } from './answer-question.ts';
 export type { AnswerOutput, AnswerRequest, RagDeps } from './answer-question.ts';
-export { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
+export { UpstreamError } from './errors.ts';
 export type { UpstreamCode } from './errors.ts';
 export { createEmbedder, createGenerators } from './providers.ts';
 export type { ProviderConfig } from './providers.ts';

@@ -1,4 +1,4 @@
-export { createTestDatabase, adminUrl } from './test-database.ts';
+export { createTestDatabase } from './test-database.ts';
 export type { TestDatabase } from './test-database.ts';
 export { testConfig, testLogger, uniquePrefix, deletePrefix, REDIS_URL } from './test-env.ts';
 export { ingestInto } from './ingest-into.ts';

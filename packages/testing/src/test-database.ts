@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { runMigrations } from '@rag/db';
+import { createDatabase, dropDatabase, runMigrations } from '@rag/db';
 
 export interface TestDatabase {
   url: string;
@@ -25,13 +24,7 @@ export async function createTestDatabase(
   opts: { embeddingDim?: number; migrate?: boolean } = {},
 ): Promise<TestDatabase> {
   const name = `rag_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+  await createDatabase(adminUrl(), name);
   const url = withDatabase(adminUrl(), name);
   if (opts.migrate !== false) await runMigrations({ databaseUrl: url, embeddingDim: opts.embeddingDim ?? 384 });
   let dropped: Promise<void> | undefined;
@@ -40,15 +33,7 @@ export async function createTestDatabase(
     name,
     drop() {
       if (process.env.KEEP_TEST_DB === '1') return Promise.resolve();
-      dropped ??= (async () => {
-        const c = new pg.Client({ connectionString: adminUrl() });
-        await c.connect();
-        try {
-          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        } finally {
-          await c.end();
-        }
-      })();
+      dropped ??= dropDatabase(adminUrl(), name);
       return dropped;
     },
   };

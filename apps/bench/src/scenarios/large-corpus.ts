@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { closePool, createPool, searchChunks, type Pool } from '@rag/db';
 import { HashEmbeddings } from '@rag/rag';
+import type { IngestSummary } from '@rag/ingest';
 import { createTestDatabase, ROOT } from '@rag/testing';
 import { startBenchStack } from '../bench-stack.ts';
 import { closedLoop, createAgent, percentile, summarize } from '../load.ts';
@@ -164,16 +165,19 @@ export async function largeCorpus(ctx: ScenarioContext): Promise<ScenarioResult>
     );
     ctx.log('ingesting through the CLI (bulk mode)');
     const t0 = performance.now();
-    const ing = await run(process.execPath, [path.join(ROOT, 'apps/cli/src/ingest.ts'), '--defer-index', dir], {
-      env: { ...process.env, DATABASE_URL: db.url, EMBEDDING_DIM: String(DIM), LOG_LEVEL: 'warn' },
-      maxBuffer: 1 << 24,
-    });
+    const ing = await run(
+      process.execPath,
+      [path.join(ROOT, 'apps/cli/src/ingest.ts'), '--defer-index', '--json', dir],
+      {
+        env: { ...process.env, DATABASE_URL: db.url, EMBEDDING_DIM: String(DIM), LOG_LEVEL: 'warn' },
+        maxBuffer: 1 << 24,
+      },
+    );
     const wall = (performance.now() - t0) / 1000;
-    const line = ing.stdout.trim().split('\n').at(-1)!;
-    ctx.log(line);
-    const chunks = Number(/(\d+) chunks in/.exec(line)?.[1] ?? 0);
-    const seconds = Number(/chunks in ([\d.]+) s/.exec(line)?.[1] ?? wall);
-    const indexSeconds = Number(/index built in ([\d.]+) s/.exec(line)?.[1] ?? 0);
+    const summary = JSON.parse(ing.stdout) as IngestSummary;
+    ctx.log(`ingest summary: ${JSON.stringify(summary)} (${wall.toFixed(1)} s wall)`);
+    const { chunks, seconds } = summary;
+    const indexSeconds = summary.indexSeconds ?? 0;
     const writeSeconds = seconds - indexSeconds; // the CLI's total includes the index build
     notes.push(
       `Ingestion: ${chunks} chunks from ${docs} files in ${seconds.toFixed(1)} s through \`npm run ingest -- --defer-index\`: ` +

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { closePool, createPool, type Pool } from '@rag/db';
+import { buildHnswIndex, closePool, createPool, dropHnswIndex, settleAfterBulkLoad, type Pool } from '@rag/db';
 import { createTestDatabase, mulberry32, ROOT } from '@rag/testing';
 import { startBenchStack } from '../bench-stack.ts';
 import { closedLoop, createAgent, summarize } from '../load.ts';
@@ -115,22 +115,19 @@ export async function structuredVectors(ctx: ScenarioContext): Promise<ScenarioR
   let thread: ReturnType<typeof searchThread> | undefined;
   try {
     const sample = makeSampler(11);
-    await pool.query('DROP INDEX chunks_embedding_hnsw');
+    await dropHnswIndex(pool);
     ctx.log(`loading ${n} structured vectors`);
     let t0 = performance.now();
     await load(pool, n, sample);
     const loadS = (performance.now() - t0) / 1000;
     ctx.log('building the HNSW index (m=16, ef_construction=64, as the migration)');
     t0 = performance.now();
-    await pool.query(`SET maintenance_work_mem = '1GB'`).catch(() => {});
-    await pool.query(
-      'CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)',
-    );
+    await buildHnswIndex(pool);
     const indexS = (performance.now() - t0) / 1000;
     // Serving starts from a settled table, as after `npm run ingest -- --defer-index`: hint bits and visibility map
     // set, statistics fresh, the load's dirty pages written; otherwise autovacuum and a checkpoint run during the load.
     t0 = performance.now();
-    await pool.query('VACUUM (ANALYZE) chunks');
+    await settleAfterBulkLoad(pool);
     await pool.query('CHECKPOINT').catch(() => {}); // needs superuser or pg_checkpoint; the bench's database user has it
     const settleS = (performance.now() - t0) / 1000;
     notes.push(

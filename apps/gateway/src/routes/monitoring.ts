@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
-import type { Pool } from '@rag/db';
+import { connectionFigures, type Pool } from '@rag/db';
 import { liveWorkers, type Redis, type RedisKeys, type StageFigures, type WorkerHeartbeat } from '@rag/queue';
 
 /** Count-weighted merge of per-worker percentiles: exact for one worker, an approximation across several. */
@@ -98,10 +98,7 @@ export function recommend(input: {
 
 async function pgFigures(pool: Pool) {
   try {
-    const q = await pool.query<{ max: number; connections: number }>(
-      `SELECT current_setting('max_connections')::int AS max, (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS connections`,
-    );
-    return { maxConnections: q.rows[0].max, connections: q.rows[0].connections };
+    return await connectionFigures(pool);
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Pool } from '@rag/db';
+import { pingDatabase, type Pool } from '@rag/db';
 import type { Metrics } from '@rag/observability';
 import type { Redis } from '@rag/queue';
 import type { Queue } from 'bullmq';
@@ -28,7 +28,7 @@ export function opsRouter(d: { redis: Redis; pool: Pool; metrics: Metrics; queue
     res.json({ status: 'ok' });
   });
   r.get('/readyz', async (_req, res) => {
-    const [redis, postgres] = await Promise.all([check(d.redis.ping(), 1000), check(d.pool.query('SELECT 1'), 1000)]);
+    const [redis, postgres] = await Promise.all([check(d.redis.ping(), 1000), check(pingDatabase(d.pool), 1000)]);
     const checks = { redis, postgres };
     const failing: string[] = Object.entries(checks)
       .filter(([, v]) => v !== 'ok')

@@ -1,0 +1,35 @@
+import type pg from 'pg';
+
+/**
+ * The chunks' HNSW index, defined once here. Migration 001 created it with the same statement (a migration is
+ * history and stays as it ran); bulk ingestion and the benchmarks drop and rebuild it through these functions,
+ * and the ingestion test checks that the rebuilt index matches the migrated one.
+ */
+export const HNSW_INDEX = 'chunks_embedding_hnsw';
+const CREATE_HNSW_INDEX = `CREATE INDEX IF NOT EXISTS ${HNSW_INDEX} ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`;
+
+/** Drops the index before a bulk load (maintaining it row by row is far slower than one build after). */
+export async function dropHnswIndex(db: pg.Pool | pg.ClientBase): Promise<void> {
+  await db.query(`DROP INDEX IF EXISTS ${HNSW_INDEX}`);
+}
+
+/** Builds the index if it is missing, on one connection with room to build in memory and no statement timeout. */
+export async function buildHnswIndex(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("SET maintenance_work_mem = '1GB'; SET statement_timeout = 0");
+    await client.query(CREATE_HNSW_INDEX);
+  } finally {
+    // The session settings must not follow the connection back into the pool.
+    await client.query('RESET maintenance_work_mem; RESET statement_timeout').catch(() => {});
+    client.release();
+  }
+}
+
+/**
+ * Settles a bulk load before it serves: statistics, hint bits and the visibility map now, rather than autovacuum
+ * doing it under the first queries (measured: docs/benchmarks.md, structured vectors).
+ */
+export async function settleAfterBulkLoad(db: pg.Pool | pg.ClientBase): Promise<void> {
+  await db.query('VACUUM (ANALYZE) chunks, documents');
+}

@@ -55,6 +55,8 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
         // The production schedule (20 s, doubling) in seconds: retries after ~1.5 s, ~3 s...
         WEBHOOK_BACKOFF_MS: '1500',
         WEBHOOK_TIMEOUT_MS: '2000',
+        ADMIN_USER: 'admin',
+        ADMIN_PASSWORD: 'pw',
       },
     });
     deliveries = new Queue(WEBHOOK_QUEUE, { connection: { url: REDIS_URL }, prefix: stack.prefix });
@@ -196,6 +198,15 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
     );
     assert.match(job.failedReason ?? '', /^network: /);
     assert.ok(['delayed', 'waiting', 'active'].includes(await job.getState()), 'retried later, not given up');
+  });
+
+  test('Bull Board shows the webhooks queue beside the asks', async () => {
+    const res = await api(stack.url, '/admin/queues/api/queues', {
+      headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+    });
+    assert.equal(res.status, 200, res.text.slice(0, 200));
+    const names = (res.json.queues as { name: string }[]).map((q) => q.name).sort();
+    assert.deepEqual(names, ['asks', 'webhooks']);
   });
 
   test('one delivery job per ask however often its end is reported', async () => {

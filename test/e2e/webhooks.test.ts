@@ -216,6 +216,17 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
     assert.deepEqual(names, ['asks', 'webhooks']);
   });
 
+  test('/openapi.json documents callbackUrl and the webhook itself (OpenAPI 3.1 webhooks)', async () => {
+    const doc = (await api(stack.url, '/openapi.json')).json;
+    assert.equal(doc.components.schemas.AskRequest.properties.callbackUrl.format, 'uri');
+    const post = doc.webhooks.askEnded.post;
+    assert.deepEqual(
+      post.parameters.map((p: { name: string }) => p.name),
+      ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+    );
+    assert.equal(post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/AskView');
+  });
+
   test('one delivery job per ask however often its end is reported', async () => {
     const r = await receiver();
     const sub = await ask({ question: 'bảo lãnh thực hiện hợp đồng', callbackUrl: r.url }, { prefer: 'wait=20' });

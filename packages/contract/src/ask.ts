@@ -49,6 +49,13 @@ export const askRequestSchema = z.strictObject({
   callbackUrl: z
     .url({ protocol: /^https?$/, error: 'callbackUrl must be an absolute http or https URL' })
     .max(CALLBACK_URL_MAX_CHARS, `callbackUrl must be at most ${CALLBACK_URL_MAX_CHARS} characters`)
+    .meta({
+      description:
+        'Where the final view (as GET /v1/ask/{id}) is POSTed when the ask ends, signed per Standard Webhooks ' +
+        '(headers webhook-id, webhook-timestamp, webhook-signature). Public http(s) targets only: loopback, ' +
+        'private, link-local and metadata addresses get 400, as does any callbackUrl when the server has no ' +
+        'WEBHOOK_SECRET. Retried with exponential backoff until a 2xx.',
+    })
     .optional(),
 });
 export type AskRequest = z.infer<typeof askRequestSchema>;

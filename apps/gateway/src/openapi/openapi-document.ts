@@ -6,6 +6,7 @@ import { documentPaths } from './paths/documents.ts';
 import { monitoringPaths } from './paths/monitoring.ts';
 import { opsPaths } from './paths/ops.ts';
 import { sitePaths } from './paths/site.ts';
+import { webhookDescriptions } from './webhooks.ts';
 
 /**
  * Every route's description, one module per router. A route added without its entry here fails
@@ -69,5 +70,6 @@ export function createOpenApiDocument(opts: { version?: string } = {}) {
       },
     },
     paths: withAliases(paths),
+    webhooks: webhookDescriptions,
   });
 }

@@ -212,8 +212,8 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
       headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
     });
     assert.equal(res.status, 200, res.text.slice(0, 200));
-    const names = (res.json.queues as { name: string }[]).map((q) => q.name).sort();
-    assert.deepEqual(names, ['asks', 'webhooks']);
+    const names = (res.json.queues as { name: string }[]).map((q) => q.name);
+    for (const name of ['asks', 'webhooks']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   });
 
   test('/openapi.json documents callbackUrl and the webhook itself (OpenAPI 3.1 webhooks)', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import pg from 'pg';
 import { api, uploadDocument, waitForDocument } from '@rag/testing';
+import { makeClutteredHtml, makeManyPagesPdf, makeMinimalDocx } from '@rag/testing/documents';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const doc = (topic: string, body: string) => `# ${topic}\n\n${body}\n`;
@@ -46,6 +47,52 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     const other = await ask(stack, 'thủ kho kiểm đếm vật tư nhập kho');
     assert.equal(other.status, 200, other.text);
     assert.ok(other.json.result.citations.every((c: { documentId: string }) => c.documentId !== 'quy-trinh-kho.md'));
+  });
+
+  test('PDF, DOCX and HTML are ingested by content; PDF chunks carry their page into citations', async () => {
+    const pdf = await uploadDocument(stack.url, {
+      fileName: 'lots.pdf',
+      collection: 'formats',
+      content: await makeManyPagesPdf(3),
+    });
+    assert.equal(pdf.status, 202, pdf.text);
+    const docx = await uploadDocument(stack.url, {
+      // The name says text; the content is DOCX, and the content decides.
+      fileName: 'bien-ban.txt',
+      collection: 'formats',
+      content: makeMinimalDocx(['Biên bản mở thầu gói thầu số 9', 'Tổ chuyên gia đã mở hồ sơ dự thầu lúc chín giờ.']),
+    });
+    assert.equal(docx.status, 202, docx.text);
+    const html = await uploadDocument(stack.url, {
+      fileName: 'thong-bao.html',
+      collection: 'formats',
+      content: makeClutteredHtml('Thông báo mời thầu', ['Hạn nộp hồ sơ là ngày hai mươi tháng mười hai.']),
+    });
+    assert.equal(html.status, 202, html.text);
+    const pdfView = await waitForDocument(stack.url, pdf.json.id);
+    assert.equal(pdfView.status, 'ready', JSON.stringify(pdfView));
+    assert.equal(pdfView.pages, 3);
+    assert.equal((await waitForDocument(stack.url, docx.json.id)).status, 'ready');
+    assert.equal((await waitForDocument(stack.url, html.json.id)).status, 'ready');
+
+    const res = await ask(stack, 'evaluation of bids for lot 2 bid security', { collection: 'formats', topK: 8 });
+    assert.equal(res.status, 200, res.text);
+    const fromPdf = res.json.result.citations.filter((c: { documentId: string }) => c.documentId === 'lots.pdf');
+    assert.ok(fromPdf.length >= 1, JSON.stringify(res.json.result.citations));
+    for (const c of fromPdf) {
+      assert.ok([1, 2, 3].includes(c.page), JSON.stringify(c));
+      assert.match(c.snippet, new RegExp(`page ${c.page}\\b|lot ${c.page}\\b`));
+    }
+    const vi = await ask(stack, 'hạn nộp hồ sơ', { collection: 'formats' });
+    assert.equal(vi.json.result.citations[0].documentId, 'thong-bao.html');
+    assert.equal(vi.json.result.citations[0].page, undefined);
+  });
+
+  test('a long Vietnamese text is accepted whatever byte its first 64 KiB end on', async () => {
+    const line = 'Điều khoản thanh toán: bên mời thầu thanh toán trong vòng ba mươi ngày. ';
+    const up = await uploadDocument(stack.url, { fileName: 'dai.txt', collection: 'long', content: line.repeat(1500) });
+    assert.equal(up.status, 202, up.text);
+    assert.equal((await waitForDocument(stack.url, up.json.id)).status, 'ready');
   });
 
   test('the same documentId again replaces the old version atomically once the new one is ready', async () => {
@@ -236,7 +283,7 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     assert.equal(empty.status, 202);
     const failed = await waitForDocument(stack.url, empty.json.id);
     assert.equal(failed.status, 'failed');
-    assert.equal(failed.error.code, 'empty_document');
+    assert.equal(failed.error.code, 'empty');
     assert.ok(failed.error.message.length > 0);
   });
 });

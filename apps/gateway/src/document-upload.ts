@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import busboy from 'busboy';
 import { appendContent, createContent, dropContent, type Pool } from '@rag/db';
 import { HttpError, ValidationError } from './errors.ts';
-import { unreadableReason } from './upload-sniff.ts';
+import { SNIFF_BYTES, unreadableReason } from './upload-sniff.ts';
 
 /** What an upload left in the database (a large object not yet referenced) and its form fields. */
 export interface ReceivedUpload {
@@ -17,7 +17,6 @@ export interface ReceivedUpload {
 // Bytes gathered before each write to the large object: a few round trips per MiB, and at most this much of an
 // upload in the gateway's memory. The first write waits for this much too, so the type is judged on a real sample.
 const FLUSH_BYTES = 1024 * 1024;
-const SNIFF_BYTES = 4096;
 const FIELDS = new Set(['collection', 'documentId', 'title']);
 
 export class PayloadTooLargeError extends HttpError {
@@ -116,15 +115,8 @@ export function receiveUpload(
           pendingBytes += chunk.length;
           if (!sniffed && pendingBytes >= SNIFF_BYTES) {
             sniffed = true;
-            const reason = unreadableReason(Buffer.concat(pending).subarray(0, SNIFF_BYTES));
-            if (reason)
-              return fail(
-                new HttpError(
-                  415,
-                  'unsupported_media_type',
-                  `${reason}; accepted: PDF, DOCX, HTML, Markdown, plain text`,
-                ),
-              );
+            const reason = await unreadableReason(Buffer.concat(pending).subarray(0, SNIFF_BYTES), fileName);
+            if (reason) return fail(new HttpError(415, 'unsupported_media_type', reason));
           }
           if (pendingBytes >= FLUSH_BYTES) {
             const bytes = Buffer.concat(pending);
@@ -137,15 +129,8 @@ export function receiveUpload(
         if (failed) return;
         const rest = Buffer.concat(pending);
         if (!sniffed) {
-          const reason = unreadableReason(rest.subarray(0, SNIFF_BYTES));
-          if (reason)
-            return fail(
-              new HttpError(
-                415,
-                'unsupported_media_type',
-                `${reason}; accepted: PDF, DOCX, HTML, Markdown, plain text`,
-              ),
-            );
+          const reason = await unreadableReason(rest.subarray(0, SNIFF_BYTES), fileName);
+          if (reason) return fail(new HttpError(415, 'unsupported_media_type', reason));
         }
         if (rest.length || oid === undefined) await flush(rest);
       })().catch(fail);

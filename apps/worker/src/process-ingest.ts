@@ -9,7 +9,8 @@ import {
   setVersionProgress,
   type Pool,
 } from '@rag/db';
-import { chunkDocument, embedChunks, ExtractionError, extractText, reusableEmbeddings } from '@rag/ingest';
+import { ExtractError, isExtractError } from '@rag/extract';
+import { chunkDocument, embedChunks, extractFile, reusableEmbeddings } from '@rag/ingest';
 import type { Logger } from '@rag/observability';
 import {
   ingestJobSchema,
@@ -60,6 +61,7 @@ export function createIngestProcessor(d: ProcessIngestDeps) {
       log.info('nothing to ingest: the version is finished or its document was deleted');
       return { outcome: 'already_finished' };
     }
+    const startedAt = Date.now();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new IngestTimeoutError()), d.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
@@ -71,11 +73,13 @@ export function createIngestProcessor(d: ProcessIngestDeps) {
       await progress({ stage: 'extracting' });
       const bytes = await readContent(d.pool, v.contentOid, v.byteSize);
       combined.throwIfAborted();
-      const doc = await extractText(bytes, v.fileName);
+      const doc = await extractFile(bytes, v.fileName, {
+        timeoutMs: Math.max(1000, startedAt + d.timeoutMs - Date.now()),
+        signal: combined,
+      });
       const pieces = await chunkDocument(doc, { chunkSize: d.chunkSize, chunkOverlap: d.chunkOverlap });
-      if (pieces.length === 0) throw new ExtractionError('empty_document', 'no text was found in the document');
-      const paged = doc.pages.some((p) => p.page !== undefined);
-      const pages = paged ? doc.pages.length : undefined;
+      if (pieces.length === 0) throw new ExtractError('no_text', 'No text was found in the document.');
+      const pages = doc.pageCount;
       const title = v.title ?? doc.title ?? v.fileName;
       await progress({ stage: 'embedding', pages, chunks: pieces.length, embedded: 0 });
       const known = await reusableEmbeddings(d.pool, v.key, title, d.embedder.model);
@@ -136,7 +140,7 @@ export function createIngestProcessor(d: ProcessIngestDeps) {
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      if (err instanceof ExtractionError) {
+      if (isExtractError(err)) {
         await failVersion(d.pool, versionId, { code: err.code, message: err.message });
         log.info({ code: err.code, reason: err.message }, 'document cannot be ingested');
         throw new UnrecoverableError(`${err.code}: ${err.message}`);

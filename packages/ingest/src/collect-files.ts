@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-export const INGESTIBLE_EXTENSIONS = ['.md', '.markdown', '.txt'];
+/** What the CLI picks up inside directories (the format itself is judged by content when extracting). */
+export const INGESTIBLE_EXTENSIONS = ['.md', '.markdown', '.txt', '.pdf', '.docx', '.html', '.htm'];
 
 export interface SourceFile {
   /** Absolute path on disk. */

@@ -13,7 +13,7 @@ import { buildHnswIndex, dropHnswIndex, settleAfterBulkLoad } from '@rag/db';
 import { DEFAULT_COLLECTION } from '@rag/contract';
 import type { Embedder } from '@rag/rag';
 import { collectFiles, type SourceFile } from './collect-files.ts';
-import { extractText } from './extract-text.ts';
+import { extractFile } from './extract-file.ts';
 import { chunkDocument, embedChunks } from './ingest-pipeline.ts';
 
 export interface IngestOptions {
@@ -23,6 +23,8 @@ export interface IngestOptions {
   chunkOverlap: number;
   /** The collection the documents go to (default "default"). */
   collection?: string;
+  /** Per-document extraction time limit (PDF, DOCX, HTML parse in a child process). */
+  timeoutMs?: number;
   /** Texts per embedding request. */
   batchSize: number;
   /** Documents processed at once (embedding of one overlaps the database writes of another). */
@@ -78,7 +80,7 @@ async function writeDocument(
   existed: boolean,
 ): Promise<{ chunks: number; reused: number }> {
   const collection = o.collection ?? DEFAULT_COLLECTION;
-  const doc = await extractText(p.bytes, p.file.absPath);
+  const doc = await extractFile(p.bytes, p.file.absPath, { timeoutMs: o.timeoutMs ?? 300_000 });
   const title = doc.title ?? path.basename(p.file.absPath);
   const pieces = await chunkDocument(doc, { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap });
   const known = existed
@@ -97,7 +99,7 @@ async function writeDocument(
         source: p.file.absPath.split(path.sep).join('/'),
         metadata: { bytes: p.bytes.length, format: doc.format, embeddingModel: o.embedder.model },
         contentHash: p.contentHash,
-        pageCount: doc.pages.some((x) => x.page !== undefined) ? doc.pages.length : null,
+        pageCount: doc.pageCount ?? null,
       },
       chunks,
     );

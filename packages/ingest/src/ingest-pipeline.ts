@@ -1,23 +1,13 @@
 import type { ChunkRow } from '@rag/db';
-import { chunkText, type Embedder } from '@rag/rag';
-import type { ExtractedDocument } from './extract-text.ts';
+import type { ExtractedDocument } from '@rag/extract';
+import { chunkPages, type Embedder, type PageChunk } from '@rag/rag';
 
-export interface ChunkPiece {
-  content: string;
-  page?: number;
-}
-
-/** Splits each page on its own, so every chunk has the page it comes from (PDF citations carry it). */
-export async function chunkDocument(
+/** Page-aware chunks of an extracted document: a chunk never spans pages, so PDF citations carry an exact page. */
+export function chunkDocument(
   doc: ExtractedDocument,
   opts: { chunkSize: number; chunkOverlap: number },
-): Promise<ChunkPiece[]> {
-  const out: ChunkPiece[] = [];
-  for (const p of doc.pages) {
-    for (const content of await chunkText(p.text, opts))
-      out.push(p.page === undefined ? { content } : { content, page: p.page });
-  }
-  return out;
+): Promise<PageChunk[]> {
+  return chunkPages(doc.pages, opts);
 }
 
 /**
@@ -25,7 +15,7 @@ export async function chunkDocument(
  * found by it). `known` supplies embeddings to reuse by chunk text; `onBatch` reports progress between batches.
  */
 export async function embedChunks(
-  pieces: ChunkPiece[],
+  pieces: PageChunk[],
   o: {
     title: string;
     embedder: Embedder;
@@ -35,13 +25,13 @@ export async function embedChunks(
     signal?: AbortSignal;
   },
 ): Promise<{ chunks: ChunkRow[]; reused: number }> {
-  const embeddings: (number[] | undefined)[] = pieces.map((p) => o.known?.get(p.content));
+  const embeddings: (number[] | undefined)[] = pieces.map((p) => o.known?.get(p.text));
   const todo = pieces.map((p, i) => ({ p, i })).filter((x) => !embeddings[x.i]);
   for (let start = 0; start < todo.length; start += o.batchSize) {
     o.signal?.throwIfAborted();
     const batch = todo.slice(start, start + o.batchSize);
     const vectors = await o.embedder.embedDocuments(
-      batch.map((x) => `${o.title}\n${x.p.content}`),
+      batch.map((x) => `${o.title}\n${x.p.text}`),
       o.signal,
     );
     batch.forEach((x, k) => (embeddings[x.i] = vectors[k]));
@@ -49,9 +39,9 @@ export async function embedChunks(
   }
   const chunks: ChunkRow[] = pieces.map((p, ordinal) => ({
     ordinal,
-    content: p.content,
+    content: p.text,
     page: p.page ?? null,
-    metadata: { chars: p.content.length },
+    metadata: { chars: p.text.length },
     embedding: embeddings[ordinal]!,
   }));
   return { chunks, reused: pieces.length - todo.length };

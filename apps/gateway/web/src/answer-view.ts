@@ -61,6 +61,12 @@ export class AnswerView {
     }
   }
 
+  /** A new `citations` event (a retry, or the fallback generator taking over) restarts the answer's tokens. */
+  restartAnswer(): void {
+    this.text = '';
+    this.renderAnswer();
+  }
+
   setCitations(citations: Citation[]): void {
     this.citations = citations;
     this.citationsEl.replaceChildren(

@@ -80,7 +80,10 @@ async function follow(id: string, signal: AbortSignal): Promise<void> {
           view.showStatus(s, position);
           history.setStatus(id, s);
         },
-        citations: (c) => view.setCitations(c),
+        citations: (c) => {
+          view.restartAnswer();
+          view.setCitations(c);
+        },
         token: (t) => {
           view.appendToken(t);
           copyButton.disabled = false;

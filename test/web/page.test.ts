@@ -198,6 +198,7 @@ describe('the page at / (Chromium)', () => {
       const page = await open();
       const res = await page.goto(`${stack.url}/`);
       assert.match(res?.headers()['content-security-policy'] ?? '', /default-src 'self'/);
+      assert.equal(res?.headers()['cache-control'], 'no-cache', 'the HTML is revalidated (it names hashed assets)');
       await page.goto(`${stack.url}/docs`);
       await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
       assert.ok((await page.locator('.opblock').count()) >= 10, 'the reference lists the operations');

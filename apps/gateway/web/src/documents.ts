@@ -44,8 +44,8 @@ export class DocumentsPanel {
   }
 
   private explain(err: unknown): string {
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403))
-      return `${err.message} (set an API key allowed to write documents)`;
+    if (err instanceof ApiError && err.status === 401) return `${err.message} (set the API key below)`;
+    if (err instanceof ApiError && err.status === 403) return `${err.message} (use a key allowed to write)`;
     return err instanceof Error ? err.message : String(err);
   }
 
@@ -55,6 +55,10 @@ export class DocumentsPanel {
     if (append && this.cursor) q.set('cursor', this.cursor);
     try {
       const page = await apiJson<{ items: DocumentView[]; nextCursor?: string }>(`/v1/documents?${q}`);
+      if (this.statusEl.dataset.listError) {
+        delete this.statusEl.dataset.listError;
+        this.say('');
+      }
       this.cursor = page.nextCursor;
       this.more.hidden = !page.nextCursor;
       const rows = page.items.map((d) => this.row(d));
@@ -66,6 +70,7 @@ export class DocumentsPanel {
         this.timer = setTimeout(() => void this.load(), REFRESH_MS);
     } catch (err) {
       this.say(`Could not list documents: ${this.explain(err)}`);
+      this.statusEl.dataset.listError = 'true';
     }
   }
 
@@ -108,8 +113,8 @@ export class DocumentsPanel {
     try {
       const res = await apiFetch(`/v1/documents/${encodeURIComponent(d.id)}`, { method: 'DELETE' });
       if (!res.ok) throw await errorOf(res);
-      this.say(`${d.documentId} deleted.`);
       await this.load();
+      this.say(`${d.documentId} deleted.`);
       byId('file-input').focus();
     } catch (err) {
       button.disabled = false;

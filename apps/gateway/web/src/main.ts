@@ -192,7 +192,11 @@ copyButton.addEventListener('click', async () => {
 });
 
 keyInput.value = apiKey.get();
-keyInput.addEventListener('change', () => apiKey.set(keyInput.value.trim()));
+const keyChanged: (() => void)[] = [];
+keyInput.addEventListener('change', () => {
+  apiKey.set(keyInput.value.trim());
+  for (const f of keyChanged) f();
+});
 
 features = await discover();
 byId('collection-field').hidden = !features.collection;
@@ -200,5 +204,6 @@ if (features.documents) {
   const panel = new DocumentsPanel(collection);
   void panel.load();
   collectionInput.addEventListener('change', () => void panel.load());
+  keyChanged.push(() => void panel.load());
 }
 document.body.dataset.ready = 'true';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from '../test/support/browser.ts';
+import { launchBrowser } from '../test/web/browser.ts';
 import { startTestStack } from '../test/support/test-stack.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { api } from '@rag/testing';
-import { launchBrowser, type TestBrowser } from '../support/browser.ts';
+import { axeViolations, launchBrowser, type TestBrowser } from './browser.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
@@ -179,6 +179,18 @@ describe('the page at / (Chromium)', () => {
       await waitForStatus(page, ANSWERED);
       assert.equal(posted.length, 1);
       assert.equal(JSON.parse(posted[0]).question, 'Bảo đảm dự thầu là gì?'.normalize('NFC'));
+      await page.close();
+    });
+
+    test('axe finds no WCAG 2.1 A/AA violation (contrast, labels, landmarks), wide and at phone width', async () => {
+      const page = await open();
+      assert.deepEqual(await axeViolations(page), [], 'empty page');
+      await askVia(page, 'Bảo đảm dự thầu là gì?');
+      await waitForStatus(page, ANSWERED);
+      await page.locator('#answer a.cite-ref').first().click();
+      assert.deepEqual(await axeViolations(page), [], 'answered, a source highlighted');
+      await page.setViewportSize({ width: 360, height: 800 });
+      assert.deepEqual(await axeViolations(page), [], 'phone width');
       await page.close();
     });
 

@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium package (scripts/ensure-chromium.sh installs it); never a browser Playwright downloads. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -70,4 +71,24 @@ export async function launchBrowser(): Promise<TestBrowser> {
         }
       })()),
   };
+}
+
+/**
+ * WCAG 2.1 A and AA violations axe-core finds on the page as it is now (contrast, labels, landmarks, ARIA...).
+ * axe is evaluated through the DevTools protocol, which the page's CSP does not govern; the page loads nothing.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(`${source};0`);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<any> } }).axe;
+    const r = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map(
+      (v: { id: string; help: string; nodes: { target: string[] }[] }) =>
+        `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+    );
+  });
+  return violations as string[];
 }

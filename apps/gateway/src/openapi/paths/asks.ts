@@ -44,7 +44,15 @@ export const askPaths: ZodOpenApiPathsObject = {
         },
       },
       responses: {
-        '200': json('answered at once (cache) or within Prefer: wait', askViewSchema),
+        '200': {
+          description:
+            'answered at once (cache) or within Prefer: wait; with `Accept: text/event-stream`, the ask streamed in ' +
+            'this response (events as for GET /v1/ask/{id}/events, the first `status` carrying the new id; Location set)',
+          content: {
+            'application/json': { schema: askViewSchema },
+            'text/event-stream': { schema: z.string() },
+          },
+        },
         '202': { ...json('queued: poll statusUrl or stream its events', askAcceptedSchema), headers: locationHeaders },
         ...errorResponses(400, 401, 409, 413, 415, 429, 503),
       },

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { api, SlowGenerator } from '@rag/testing';
+import { api, SlowGenerator, waitUntil } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
@@ -20,9 +20,7 @@ describe('DELETE /v1/ask/:id', () => {
   after(() => stack.close());
 
   const waitForCalls = async (n: number) => {
-    const t0 = Date.now();
-    while (slow.calls < n && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(slow.calls >= n, 'generation started');
+    await waitUntil(() => slow.calls >= n, { message: 'generation did not start' });
   };
 
   test('cancels a running ask: the abort reaches the generation call and the slot is freed', async () => {
@@ -82,14 +80,11 @@ describe('DELETE /v1/ask/:id', () => {
     const poll = fetch(`${stack.url}/v1/ask/${sub.json.id}?wait=10`, { signal: leave.signal }).catch(
       (err: Error) => err,
     );
-    const t0 = Date.now();
-    while (stack.gateway.events.waiting === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => stack.gateway.events.waiting > 0, { message: 'the long-poll is not waiting' });
     assert.equal(stack.gateway.events.waiting, 1, 'the long-poll is waiting');
     leave.abort();
     assert.equal(((await poll) as Error).name, 'AbortError');
-    const t1 = Date.now();
-    while (stack.gateway.events.waiting > 0 && Date.now() - t1 < 1000) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(stack.gateway.events.waiting, 0, 'the waiter went with its client');
+    await waitUntil(() => stack.gateway.events.waiting === 0, { message: 'the waiter stayed after its client left' });
     const done = await api(stack.url, `/v1/ask/${sub.json.id}?wait=10`);
     assert.equal(done.json.status, 'completed');
     // A long-poll answered normally leaves no waiter behind either.

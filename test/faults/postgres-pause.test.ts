@@ -79,7 +79,8 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
       // 12 asks on 8 slots: an ask whose slot frees only after its deadline is `expired` (never started), which is as
       // terminal and as bounded as `timeout` / `retrieval_failed`.
       assert.ok(['timeout', 'retrieval_failed', 'expired'].includes(r.code ?? ''), `code ${r.code}`);
-      assert.ok(r.ms < 4000, `terminal within the deadline (+slack), took ${r.ms} ms`);
+      // At the 2.5 s deadline, not when PostgreSQL resumes (generous slack for a loaded machine).
+      assert.ok(r.ms < 8000, `terminal within the deadline (+slack), took ${r.ms} ms`);
     }
     // Recovery, by itself: the next ask completes.
     let ok = false;

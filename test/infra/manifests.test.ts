@@ -84,7 +84,7 @@ describe('deployment manifests agree with the code', () => {
 
   test('probes and health checks hit routes that exist, on the configured ports', () => {
     const gatewayRoutes = read('apps/gateway/src/routes/ops.ts');
-    const workerRoutes = read('apps/worker/src/worker-app.ts');
+    const workerRoutes = read('apps/worker/src/metrics-server.ts');
     for (const p of ['/healthz', '/readyz']) assert.ok(gatewayRoutes.includes(`'${p}'`), `gateway serves ${p}`);
     assert.ok(workerRoutes.includes(`'/healthz'`));
     const cm = byKind('ConfigMap', /base\//)[0].doc.data;

@@ -14,7 +14,7 @@ import type { AskEventStreams } from './ask-event-streams.ts';
 import type { AskService } from './ask-service.ts';
 import type { DocumentService } from './document-service.ts';
 import { HttpError, TooManyError, UnavailableError } from './errors.ts';
-import { redisUnreachable } from './redis-unreachable.ts';
+import { RedisHealth } from './redis-unreachable.ts';
 import { asksRouter } from './routes/asks.ts';
 import { documentsRouter } from './routes/documents.ts';
 import { monitoringRouter } from './routes/monitoring.ts';
@@ -47,6 +47,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createApp(d: AppDeps): express.Express {
   const app = express();
+  const redisHealth = new RedisHealth(d.redis);
   app.disable('x-powered-by');
   app.set('etag', false);
   if (d.config.TRUST_PROXY) app.set('trust proxy', d.config.TRUST_PROXY);
@@ -68,6 +69,7 @@ export function createApp(d: AppDeps): express.Express {
   );
   app.use((req, res, next) => {
     const start = performance.now();
+    res.locals.startedAt = start;
     res.on('finish', () => {
       const route = req.route?.path
         ? `${req.baseUrl}${req.route.path}`
@@ -163,7 +165,7 @@ export function createApp(d: AppDeps): express.Express {
       e = new HttpError(415, 'unsupported_media_type', 'unsupported body encoding');
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
       e = new HttpError(err.status, 'invalid_request', 'the request could not be read');
-    else if (await redisUnreachable(err, d.redis))
+    else if (await redisHealth.unreachable(err, res.locals.startedAt ?? Number.POSITIVE_INFINITY))
       e = new UnavailableError('the queue (Redis) is not reachable; retry shortly');
     else {
       req.log?.error({ err }, 'unhandled error');

@@ -1,19 +1,35 @@
 import { ReplyError } from 'ioredis';
 import type { Redis } from '@rag/queue';
 
+const TROUBLE_EVENTS = ['error', 'close', 'reconnecting', 'end'] as const;
+
 /**
- * Whether a request failed because Redis is unreachable (the client should come back: 503, not 500). Decided by
- * the connection, not by the error's text (ioredis gives its timeouts and closed-connection errors no class or
- * code): an error reply means Redis answered; otherwise a connection that is not ready, or that does not answer a
- * PING now (Redis frozen or overloaded: the failed command most likely timed out), is unreachable.
+ * Tells whether a request failed because Redis was unreachable (the client should come back: 503, not 500). Decided
+ * by the connection, not by the error's text (ioredis gives its timeouts and closed-connection errors no class or
+ * code): an error reply means Redis answered; otherwise a connection that is not ready now, that lost its server
+ * while the request ran (Redis may be back already by the time the error is handled), or that does not answer a
+ * PING now (Redis frozen or overloaded: the failed command most likely timed out) was unreachable.
  */
-export async function redisUnreachable(err: unknown, redis: Redis): Promise<boolean> {
-  if (err instanceof ReplyError) return false;
-  if (redis.status !== 'ready') return true;
-  try {
-    await redis.ping();
-    return false;
-  } catch {
-    return true;
+export class RedisHealth {
+  private readonly redis: Redis;
+  private lastTroubleAt = Number.NEGATIVE_INFINITY;
+  constructor(redis: Redis) {
+    this.redis = redis;
+    for (const event of TROUBLE_EVENTS)
+      redis.on(event, () => {
+        this.lastTroubleAt = performance.now();
+      });
+  }
+
+  /** `since`: when the request began (performance.now()). */
+  async unreachable(err: unknown, since: number): Promise<boolean> {
+    if (err instanceof ReplyError) return false;
+    if (this.redis.status !== 'ready' || this.lastTroubleAt >= since) return true;
+    try {
+      await this.redis.ping();
+      return false;
+    } catch {
+      return true;
+    }
   }
 }

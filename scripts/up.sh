@@ -16,6 +16,23 @@ if [ "$docs" = "0" ]; then
   node apps/cli/src/ingest.ts data/sample
 fi
 
+# The dashboard out of the box: without ADMIN_USER/ADMIN_PASSWORD, credentials are generated once into .run/admin.env
+# (kept for later runs, readable by this user only) and shown once, and the gateway listens on loopback only.
+admin_note=""
+if [ -z "${ADMIN_USER:-}" ] && [ -z "${ADMIN_PASSWORD:-}" ]; then
+  creds="$ROOT/.run/admin.env"
+  if [ ! -f "$creds" ]; then
+    mkdir -p "$ROOT/.run"
+    ( umask 077; printf 'ADMIN_USER=admin\nADMIN_PASSWORD=%s\n' \
+      "$(node -e 'process.stdout.write(require("node:crypto").randomBytes(18).toString("base64url"))')" > "$creds" )
+    admin_note="new credentials: $(tr '\n' ' ' < "$creds")(kept in .run/admin.env; shown this once)"
+  else
+    admin_note="credentials in .run/admin.env"
+  fi
+  set -a; source "$creds"; set +a
+  export HOST="${HOST:-127.0.0.1}"
+fi
+
 pids=()
 stop() {
   trap - INT TERM
@@ -44,7 +61,7 @@ cat <<MSG
   Readiness   http://127.0.0.1:$port/readyz
   Metrics     http://127.0.0.1:$port/metrics   (workers: http://127.0.0.1:${METRICS_PORT:-9464}/metrics ...)
   Monitoring  http://127.0.0.1:$port/monitoring/pool-status
-  Dashboard   http://127.0.0.1:$port/admin/queues$( [ -n "${ADMIN_USER:-}" ] || printf '   (set ADMIN_USER and ADMIN_PASSWORD to serve it)')
+  Dashboard   http://127.0.0.1:$port/admin/queues   ${admin_note:-(ADMIN_USER from your environment)}
 
   Try:  curl -s -XPOST localhost:$port/v1/ask -H 'content-type: application/json' -H 'Prefer: wait=20' -d '{"question":"nhà thầu"}'
 

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
-import type { Config } from '@rag/config';
+import { DEFAULT_METRICS_PORT, type Config } from '@rag/config';
 import type { AskResult } from '@rag/contract';
 import { assertEmbeddingDim, closePool, createPool, getCorpusVersion, type Pool } from '@rag/db';
 import { Resources, StartError, listen } from '@rag/lifecycle';
@@ -102,7 +102,18 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       metricsServer({ id, metrics, pool: conns.pool, running: () => consumer?.worker.isRunning() ?? false }),
       closeServer,
     );
-    const metricsUrl = await listen(server, { port: config.METRICS_PORT, host: config.HOST, setting: 'METRICS_PORT' });
+    const metricsPort = config.METRICS_PORT ?? DEFAULT_METRICS_PORT;
+    const metricsUrl = await listen(server, {
+      port: metricsPort,
+      host: config.HOST,
+      setting: 'METRICS_PORT',
+      fallbackToFreePort: config.METRICS_PORT === undefined,
+    });
+    if (config.METRICS_PORT === undefined && !metricsUrl.endsWith(`:${metricsPort}`))
+      logger.warn(
+        { metricsUrl },
+        `METRICS_PORT is not set and ${metricsPort} is taken (another worker on this machine?): metrics on ${metricsUrl}`,
+      );
 
     // Registered before the consumer so that shutdown drains the running asks while the heartbeat still reports them.
     const heartbeat = startHeartbeat({

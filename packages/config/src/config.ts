@@ -125,7 +125,11 @@ export const envSchema = z.object({
    * together); a token after a quiet spell this long goes at once. 0 = one write per token.
    */
   STREAM_FLUSH_MS: int(0, 1000).default(20),
-  METRICS_PORT: int(0, 65535).default(9464),
+  /**
+   * Worker /metrics and /healthz port (0 = any free port). Unset: DEFAULT_METRICS_PORT, or a free port when that is
+   * taken (a second worker on one machine), logged.
+   */
+  METRICS_PORT: int(0, 65535).optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 600000).default(25000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -143,6 +147,9 @@ export interface Config
   API_KEYS: ApiKeyGrant[];
   CORS_ORIGINS: string[];
 }
+
+/** The worker's metrics port when METRICS_PORT is unset (Prometheus' registry of default ports lists 9464). */
+export const DEFAULT_METRICS_PORT = 9464;
 
 /** The variable names the schema knows (used by the deployment-manifest checks). */
 export const knownEnvNames: readonly string[] = Object.keys(envSchema.shape);

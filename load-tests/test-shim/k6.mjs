@@ -5,7 +5,8 @@ import { state } from './state.mjs';
 export function check(value, checks) {
   let all = true;
   for (const [name, fn] of Object.entries(checks)) {
-    const c = (state.checks[name] ??= { passes: 0, fails: 0 });
+    state.checks[name] ??= { passes: 0, fails: 0 };
+    const c = state.checks[name];
     let ok;
     try {
       ok = Boolean(fn(value));

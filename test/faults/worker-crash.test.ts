@@ -104,7 +104,8 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
     const inFlightAtKill = stub.stats.inFlight;
     await a.stop('SIGKILL');
     const outcomes = await settle(ids);
-    const tally = outcomes.reduce<Record<string, number>>((m, s) => ((m[s] = (m[s] ?? 0) + 1), m), {});
+    const tally: Record<string, number> = {};
+    for (const s of outcomes) tally[s] = (tally[s] ?? 0) + 1;
     assert.deepEqual(tally, { completed: 60 }, JSON.stringify(tally));
     // Only the killed worker's asks were generated twice (recovered after its lock expired); none is visible twice.
     assert.ok(stub.stats.chatCalls > 60 && stub.stats.chatCalls <= 100, `LLM calls ${stub.stats.chatCalls}`);

@@ -126,7 +126,8 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
           const u = await processUsage(p.pid);
           const before = marks.get(`${p.name}:${p.pid}`);
           if (!u || before === undefined) continue;
-          const cur = (out[p.name] ??= { cpuPercent: 0, rssMiB: 0 });
+          out[p.name] ??= { cpuPercent: 0, rssMiB: 0 };
+          const cur = out[p.name];
           cur.cpuPercent += ((u.cpuSeconds - before) / wall) * 100;
           cur.rssMiB = p.name === 'postgres' ? cur.rssMiB + u.rssMiB : Math.max(cur.rssMiB, u.rssMiB);
         }

@@ -11,7 +11,7 @@ export async function poolServerCpu(
   connections: number,
 ): Promise<() => Promise<number>> {
   const held = await Promise.all(Array.from({ length: connections }, () => pool.connect()));
-  held.forEach((c) => c.release());
+  for (const c of held) c.release();
   const backends = await backendPids(pool, applicationName);
   return async () =>
     (await Promise.all(backends.map((pid) => processUsage(pid)))).reduce((s, u) => s + (u?.cpuSeconds ?? 0), 0);

@@ -29,7 +29,10 @@ export function zipfAsk(questions: string[], s = 1.1, seed = 42) {
   const total = weights.reduce((a, b) => a + b, 0);
   const cdf: number[] = [];
   let acc = 0;
-  for (const w of weights) cdf.push((acc += w / total));
+  for (const w of weights) {
+    acc += w / total;
+    cdf.push(acc);
+  }
   // Deterministic, so the runs with and without the cache see the same sequence.
   const rand = mulberry32(seed);
   return () => {

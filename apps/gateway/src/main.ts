@@ -1,9 +1,9 @@
-import { ConfigError, loadConfig } from '@rag/config';
+import { ConfigError, loadConfig, type Config } from '@rag/config';
 import { StartError } from '@rag/lifecycle';
 import { createLogger } from '@rag/observability';
-import { startGatewayApp } from './gateway-app.ts';
+import { startGatewayApp, type GatewayApp } from './gateway-app.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (err) {
@@ -14,7 +14,7 @@ try {
   throw err;
 }
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'gateway' });
-let app;
+let app: GatewayApp;
 try {
   app = await startGatewayApp(config, { logger });
 } catch (err) {

@@ -1,9 +1,9 @@
-import { ConfigError, loadConfig } from '@rag/config';
+import { ConfigError, loadConfig, type Config } from '@rag/config';
 import { StartError } from '@rag/lifecycle';
 import { createLogger } from '@rag/observability';
-import { startWorkerApp } from './worker-app.ts';
+import { startWorkerApp, type WorkerApp } from './worker-app.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (err) {
@@ -14,7 +14,7 @@ try {
   throw err;
 }
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
-let app;
+let app: WorkerApp;
 try {
   app = await startWorkerApp(config, { logger });
 } catch (err) {

@@ -94,7 +94,7 @@ export function createIngestProcessor(d: ProcessIngestDeps) {
       await progress({ stage: 'storing', pages, chunks: pieces.length, embedded: pieces.length });
       combined.throwIfAborted();
       const client = await d.pool.connect();
-      let outcome;
+      let outcome: Awaited<ReturnType<typeof applyVersion>>;
       let version: number | undefined;
       try {
         await client.query('BEGIN');

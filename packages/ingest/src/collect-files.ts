@@ -19,7 +19,7 @@ export async function collectFiles(inputs: string[]): Promise<SourceFile[]> {
   const out = new Map<string, SourceFile>();
   for (const input of inputs) {
     const abs = path.resolve(input);
-    let stat;
+    let stat: Awaited<ReturnType<typeof fs.stat>>;
     try {
       stat = await fs.stat(abs);
     } catch {

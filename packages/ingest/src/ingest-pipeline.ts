@@ -34,7 +34,9 @@ export async function embedChunks(
       batch.map((x) => `${o.title}\n${x.p.text}`),
       o.signal,
     );
-    batch.forEach((x, k) => (embeddings[x.i] = vectors[k]));
+    batch.forEach((x, k) => {
+      embeddings[x.i] = vectors[k];
+    });
     await o.onBatch?.(start + batch.length);
   }
   const chunks: ChunkRow[] = pieces.map((p, ordinal) => ({

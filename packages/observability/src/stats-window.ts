@@ -26,7 +26,10 @@ export class StatsWindow {
 
   record(name: string, value: number, now = Date.now()): void {
     let s = this.series.get(name);
-    if (!s) this.series.set(name, (s = { t: [], v: [] }));
+    if (!s) {
+      s = { t: [], v: [] };
+      this.series.set(name, s);
+    }
     s.t.push(now);
     s.v.push(value);
     if (s.t.length > this.maxSamples) {

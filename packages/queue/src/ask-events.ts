@@ -67,7 +67,10 @@ export class AskEvents {
     const done = new Promise<Completion | undefined>((resolve) => (wake = resolve));
     if (this.closing) wake();
     let set = this.waiters.get(id);
-    if (!set) this.waiters.set(id, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.waiters.set(id, set);
+    }
     set.add(wake);
     return {
       done,

@@ -68,7 +68,10 @@ export class AskStreamReader {
   watch(key: string, after: string, deliver: (entries: AskStreamEntry[]) => void): StreamWatch {
     const w: Watcher = { after, deliver };
     let set = this.streams.get(key);
-    if (!set) this.streams.set(key, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.streams.set(key, set);
+    }
     set.add(w);
     if (!this.closed) this.refresh();
     return {

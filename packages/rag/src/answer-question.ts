@@ -1,7 +1,7 @@
 import type { AskMode, Citation } from '@rag/contract';
 import { searchChunks, type Pool, type SearchHit } from '@rag/db';
 import type { Embedder } from './embeddings/embedder.ts';
-import type { Generator, Passage } from './generation/generator.ts';
+import type { Generation, Generator, Passage } from './generation/generator.ts';
 import { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
 import { stripDiacritics, tokenize } from './text.ts';
 import { BrokenCircuitError } from './circuit.ts';
@@ -139,7 +139,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     ...(p.page != null ? { page: p.page } : {}),
   }));
   req.onCitations?.(citations);
-  let generation;
+  let generation: Generation;
   let degraded = false;
   try {
     generation = await deps.generator.generate({

@@ -49,7 +49,9 @@ export async function exactTop10(
     const { hits } = await searchChunks(pool, { embedding: q, topK: 20, efSearch: 20, timeoutMs: 60_000, exact: true });
     times.push(performance.now() - t0);
     exact.push({ ids: new Set(hits.slice(0, 10).map((h) => h.chunkId)), d10: 1 - hits[9].score });
-    ranks.forEach((r, i) => (sums[i] += hits[r - 1].score));
+    ranks.forEach((r, i) => {
+      sums[i] += hits[r - 1].score;
+    });
   }
   const profile = Object.fromEntries(
     ranks.map((r, i) => [`rank${r}`, Math.round((sums[i] / queries.length) * 1000) / 1000]),

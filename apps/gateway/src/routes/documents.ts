@@ -64,7 +64,7 @@ export function documentsRouter(d: { service: DocumentService; pool: Pool; maxUp
   r.post('/documents', async (req, res, next) => {
     // Refuse keys that cannot write at all before reading a byte; the collection is checked as soon as it is known.
     checkScope(res, 'write');
-    let upload;
+    let upload: Awaited<ReturnType<typeof receiveUpload>>;
     try {
       upload = await receiveUpload(req, {
         pool: d.pool,

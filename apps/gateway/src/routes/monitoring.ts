@@ -8,7 +8,8 @@ function mergeStages(workers: WorkerHeartbeat[]) {
   const out: Record<string, StageFigures> = {};
   for (const w of workers) {
     for (const [stage, s] of Object.entries(w.stages)) {
-      const o = (out[stage] ??= { count: 0, p50: 0, p95: 0, p99: 0 });
+      out[stage] ??= { count: 0, p50: 0, p95: 0, p99: 0 };
+      const o = out[stage];
       const n = o.count + s.count;
       if (n === 0) continue;
       o.p50 = (o.p50 * o.count + s.p50 * s.count) / n;

@@ -44,18 +44,18 @@ function searchSql(
   topK: number,
   collection: string,
   documentIds: string[] | undefined,
-  escape: (s: string) => string,
+  quote: (s: string) => string,
 ): string {
   // Documents are named by their keys (derived from collection and id), so no join is needed to filter by them.
   const filter = documentIds?.length
-    ? ` AND document_id = ANY(ARRAY[${documentIds.map((id) => escape(documentKey(collection, id))).join(', ')}]::text[])`
+    ? ` AND document_id = ANY(ARRAY[${documentIds.map((id) => quote(documentKey(collection, id))).join(', ')}]::text[])`
     : '';
   return `
 SELECT c.id::text AS chunk_id, d.document_id, d.title, c.content, c.ordinal, c.page, 1 - c.distance AS score
 FROM (
   SELECT id, document_id, content, ordinal, page, embedding <=> '${vector}'::vector AS distance
   FROM chunks
-  WHERE collection = ${escape(collection)}${filter}
+  WHERE collection = ${quote(collection)}${filter}
   ORDER BY embedding <=> '${vector}'::vector
   LIMIT ${topK}
 ) c JOIN documents d ON d.id = c.document_id

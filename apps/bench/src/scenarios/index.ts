@@ -1,6 +1,7 @@
 import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 import { baseline } from './baseline.ts';
 import { cache } from './cache.ts';
+import { extract } from './extract.ts';
 import { largeCorpus } from './large-corpus.ts';
 import { llm } from './llm.ts';
 import { offline } from './offline.ts';
@@ -28,5 +29,9 @@ export const scenarios: Record<string, { about: string; run: (ctx: ScenarioConte
   streaming: {
     about: '200 SSE clients, 300 ms to the first token then 40 tokens 25 ms apart: added TTFT, tokens/s, CPU per ask',
     run: streaming,
+  },
+  extract: {
+    about: 'document extraction alone: process start, PDF pages/s (one-shot vs warm pool of 1 and 2), zip bomb',
+    run: extract,
   },
 };

@@ -1,30 +1,24 @@
 /**
- * Entry point of the child process that parses one untrusted document (forked by extract-document.ts). It
- * receives the bytes and options over IPC, answers with the extracted document or a typed error, and
- * disconnects; the parent kills it if it hangs or grows past its memory bound.
+ * Entry point of a child process that parses untrusted documents for an ExtractorPool (extractor-pool.ts), one
+ * at a time: it receives the bytes and options over IPC and answers with the extracted document or a typed
+ * error. The parent kills it when a document hangs or grows past the memory bound; it ends by itself when the
+ * parent goes away (the IPC channel closes and nothing else keeps it alive).
  */
 import { ExtractError } from '../errors.ts';
 import { parseDocument } from '../parse-document.ts';
 import type { ChildReply, ChildRequest } from './protocol.ts';
 
-const reply = (message: ChildReply) =>
-  new Promise<void>((resolve) => {
-    if (!process.send) return resolve();
-    process.send(message, undefined, {}, () => resolve());
-  });
-
-process.once('message', async (request: ChildRequest) => {
-  let message: ChildReply;
+process.on('message', async (request: ChildRequest) => {
+  let reply: ChildReply;
   try {
     const doc = await parseDocument(request.bytes, request.options);
-    message = { ok: true, doc, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    reply = { id: request.id, ok: true, doc, rssBytes: process.memoryUsage.rss() };
   } catch (err) {
     const e =
       err instanceof ExtractError
         ? err
         : new ExtractError('corrupt', 'The document could not be read (the parser failed on it).');
-    message = { ok: false, code: e.code, message: e.message, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+    reply = { id: request.id, ok: false, code: e.code, message: e.message, rssBytes: process.memoryUsage.rss() };
   }
-  await reply(message);
-  process.disconnect?.();
+  process.send?.(reply);
 });

@@ -2,25 +2,32 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { makeEncryptedPdf, makeManyPagesPdf } from '@rag/testing/documents';
+import { makeClutteredHtml, makeEncryptedPdf, makeManyPagesPdf } from '@rag/testing/documents';
 import { ExtractError, ExtractorPool } from '../src/index.ts';
 import { liveChildren } from './support/process-watch.ts';
 import { readSample } from './support/samples.ts';
 
-const md = () => readSample('vi/mo-thau.md');
+const TITLE = 'Thông báo mời thầu gói thầu số 7';
+const html = () =>
+  new TextEncoder().encode(
+    makeClutteredHtml(TITLE, [
+      'Bên mời thầu thông báo mời thầu gói thầu số 7 về cung cấp thiết bị y tế cho bệnh viện đa khoa tỉnh.',
+      'Thời điểm đóng thầu là 9 giờ 00 ngày 15 tháng 4 năm 2025; nhà thầu nộp hồ sơ qua mạng.',
+    ]),
+  );
 const codeOf = (e: unknown) => (e instanceof ExtractError ? e.code : String(e));
 
 describe('ExtractorPool keeps warm child processes and replaces the ones that fail', () => {
   test('a child serves several documents, then is replaced; a typed failure keeps it', async () => {
     const pool = new ExtractorPool({ processes: 1, documentsPerProcess: 3 });
     try {
-      await pool.extract(md(), { filename: 'a.md' });
+      await pool.extract(html(), { filename: 'a.html' });
       const [first] = liveChildren();
       assert.ok(first);
       await assert.rejects(pool.extract(makeEncryptedPdf()), (e) => codeOf(e) === 'encrypted');
       assert.deepEqual(liveChildren(), [first], 'an encrypted PDF is an answer, not a broken child');
-      await pool.extract(md(), { filename: 'c.md' });
-      await pool.extract(md(), { filename: 'd.md' });
+      await pool.extract(html(), { filename: 'c.html' });
+      await pool.extract(html(), { filename: 'd.html' });
       const after = liveChildren();
       assert.equal(after.length, 1);
       assert.notEqual(after[0], first, 'replaced after 3 documents');
@@ -36,8 +43,8 @@ describe('ExtractorPool keeps warm child processes and replaces the ones that fa
       const big = await makeManyPagesPdf(100);
       await assert.rejects(pool.extract(big, { timeoutMs: 30 }), (e) => codeOf(e) === 'timeout');
       assert.deepEqual(liveChildren(), []);
-      const doc = await pool.extract(md(), { filename: 'mo-thau.md' });
-      assert.equal(doc.format, 'markdown');
+      const doc = await pool.extract(html(), { filename: 'tb.html' });
+      assert.equal(doc.format, 'html');
     } finally {
       await pool.close();
     }
@@ -50,9 +57,11 @@ describe('ExtractorPool keeps warm child processes and replaces the ones that fa
       most = Math.max(most, liveChildren().length);
     }, 5);
     try {
-      const docs = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.extract(md(), { filename: `${i}.md` })));
+      const docs = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => pool.extract(html(), { filename: `${i}.html` })),
+      );
       assert.equal(docs.length, 6);
-      assert.ok(docs.every((d) => d.title === 'Mở thầu'));
+      assert.ok(docs.every((d) => d.title === TITLE));
       assert.ok(most >= 1 && most <= 2, `children at once: ${most}`);
     } finally {
       clearInterval(sampler);
@@ -68,13 +77,25 @@ describe('ExtractorPool keeps warm child processes and replaces the ones that fa
         (e: Error) => e.message,
       );
     const running = settle(pool.extract(await makeManyPagesPdf(50)));
-    const waiting = settle(pool.extract(md(), { filename: 'w.md' }));
+    const waiting = settle(pool.extract(html(), { filename: 'w.html' }));
     await new Promise((r) => setTimeout(r, 50));
     await Promise.all([pool.close(), pool.close()]);
     assert.equal(await waiting, 'ExtractorPool closed');
     assert.match(await running, /completed|closed/u);
-    await assert.rejects(pool.extract(md()), /closed/u);
+    await assert.rejects(pool.extract(html()), /closed/u);
     assert.deepEqual(liveChildren(), []);
+  });
+
+  test('Markdown and text are decoded in the calling process: no child is started for them', async () => {
+    const pool = new ExtractorPool();
+    try {
+      const doc = await pool.extract(readSample('vi/mo-thau.md'), { filename: 'mo-thau.md' });
+      assert.equal(doc.title, 'Mở thầu');
+      assert.equal(doc.stats.peakRssBytes, 0);
+      assert.deepEqual(liveChildren(), []);
+    } finally {
+      await pool.close();
+    }
   });
 
   test('an idle pool never keeps the calling process alive', async () => {
@@ -82,7 +103,7 @@ describe('ExtractorPool keeps warm child processes and replaces the ones that fa
     const script = `
       import { ExtractorPool } from '${new URL('../src/index.ts', import.meta.url).pathname}';
       const pool = new ExtractorPool();
-      const doc = await pool.extract(new TextEncoder().encode('# Tiêu đề\\n\\nNội dung.'), { filename: 'x.md' });
+      const doc = await pool.extract(new TextEncoder().encode('<html><body><h1>Tiêu đề</h1><p>Nội dung.</p></body></html>'));
       console.log(doc.title);
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {

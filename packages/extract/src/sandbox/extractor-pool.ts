@@ -1,7 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sniff } from '../detect-format.ts';
 import { ExtractError } from '../errors.ts';
+import { extractPlain } from '../text/extract-text.ts';
 import type { ExtractedDocument, ExtractLimits } from '../types.ts';
 import type { ChildReply, ChildRequest } from './protocol.ts';
 
@@ -42,7 +44,10 @@ export interface ExtractOptions extends Partial<ExtractLimits> {
 export interface ExtractStats {
   /** Wall-clock time in the child, its start included when it was started for this document. */
   ms: number;
-  /** Peak resident memory of the child seen while it parsed this document (the caller's own is untouched). */
+  /**
+   * Peak resident memory of the child seen while it parsed this document (the caller's own is untouched); 0 for
+   * Markdown and text, which are decoded in the caller's process.
+   */
   peakRssBytes: number;
 }
 
@@ -69,7 +74,7 @@ interface Slot {
 }
 
 /**
- * Parses untrusted documents in child processes, one document per child at a time, so a hang, a memory blow-up
+ * Parses untrusted documents (PDF, DOCX, HTML) in child processes, one document per child at a time, so a hang, a memory blow-up
  * or a crash in a parser ends that document with a typed ExtractError (`timeout`, `too_large`, `corrupt`) and
  * never the caller. Processes rather than worker threads: worker `resourceLimits` bound only the V8 heap while
  * pdf.js and zlib allocate outside it, and a process's memory can be measured and reclaimed whole.
@@ -96,6 +101,14 @@ export class ExtractorPool {
   async extract(bytes: Uint8Array, opts: ExtractOptions = {}): Promise<ExtractResult> {
     if (this.#closed) throw new Error('ExtractorPool is closed');
     opts.signal?.throwIfAborted();
+    // Sniffing is safe here (it inflates nothing), and Markdown and text need no parser to be guarded against:
+    // decoding them in this process spares a child's start, which would dominate a corpus of small notes.
+    const started = performance.now();
+    const sniffed = await sniff(bytes, opts.filename);
+    if (sniffed.format === 'markdown' || sniffed.format === 'text') {
+      const doc = extractPlain(sniffed.text!, sniffed.format);
+      return { ...doc, stats: { ms: Math.round(performance.now() - started), peakRssBytes: 0 } };
+    }
     const slot = await this.#acquire(opts.signal);
     try {
       return await this.#run(slot, bytes, opts);

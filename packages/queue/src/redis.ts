@@ -68,15 +68,25 @@ export function isCluster(redis: Redis): boolean {
   return (redis as unknown) instanceof Cluster;
 }
 
-/** Closes a connection once; later calls return the same promise. Never throws. */
+/**
+ * Closes a connection once; later calls return the same promise. Never throws, never hangs: QUIT gets 2 s, then the
+ * socket is cut (a cluster client reconnecting to a node that died, e.g. after a failover, may never answer QUIT).
+ */
 export function closeRedis(redis: Redis): Promise<void> {
   const r = redis as Redis & { __closing?: Promise<void> };
   r.__closing ??= (async () => {
+    if (redis.status === 'end') return;
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2000);
+    });
     try {
-      if (redis.status === 'end') return;
-      await redis.quit();
+      await Promise.race([redis.quit(), cut]);
     } catch {
-      redis.disconnect();
+      // disconnected below
+    } finally {
+      clearTimeout(timer);
+      redis.disconnect(); // a no-op once QUIT has ended the connection
     }
   })();
   return r.__closing;

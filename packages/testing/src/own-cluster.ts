@@ -28,6 +28,8 @@ export interface OwnCluster {
   connect(node: ClusterNode): Redis;
   /** kill -9 one node: like a crash, no shutdown. */
   kill9(node: ClusterNode): Promise<void>;
+  /** Starts a (killed) node again with its nodes.conf: it rejoins, as a replica if it lost its slots meanwhile. */
+  restart(node: ClusterNode): Promise<void>;
   /** Kills every node and removes the data directory. Idempotent. */
   close(): Promise<void>;
 }
@@ -45,50 +47,58 @@ export async function startOwnCluster(opts: { primaries?: number; nodeTimeoutMs?
   const children = new Map<number, ChildProcess>();
   const nodes: ClusterNode[] = [];
   let closing: Promise<void> | undefined;
+  const alive = (n: ClusterNode) => {
+    const c = children.get(n.port);
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  };
+  /** A command through redis-cli (bounded by a timeout, so a dead node cannot hang a test), on the first live node. */
+  const ask = async (args: string[]) => {
+    let last: unknown;
+    for (const n of nodes.filter(alive)) {
+      try {
+        return (await run('redis-cli', ['-p', String(n.port), ...args], { timeout: 3000 })).stdout.trim();
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw new Error(`no cluster node answered ${args.join(' ')}: ${String(last)}`);
+  };
+  const clusterNodes = async () => (await ask(['CLUSTER', 'NODES'])).split('\n').map((l) => l.trim().split(' '));
+  const nodeOf = (r: string[]) => {
+    const n = nodes.find((x) => r[1].startsWith(`${x.address}@`));
+    if (!n) throw new Error(`unknown node in CLUSTER NODES: ${r.join(' ')}`);
+    return n;
+  };
   const cluster: OwnCluster = {
     nodes,
     get seeds() {
       return nodes.map((n) => n.address).join(',');
     },
     async ownerOf(key) {
-      const probe = cluster.connect(nodes.find((n) => children.get(n.port)?.exitCode === null) ?? nodes[0]);
-      try {
-        const slot = (await probe.cluster('KEYSLOT', key)) as number;
-        const lines = ((await probe.cluster('NODES')) as string).trim().split('\n');
-        const rows = lines.map((l) => l.split(' '));
-        const owner = rows.find(
-          (r) =>
-            r[2].includes('master') &&
-            !r[2].includes('fail') &&
-            r.slice(8).some((range) => {
-              const [a, b] = range.split('-').map(Number);
-              return slot >= a && slot <= (b ?? a);
-            }),
-        );
-        if (!owner) throw new Error(`no live primary serves slot ${slot}`);
-        const node = (r: string[]) => nodes.find((n) => r[1].startsWith(`${n.address}@`))!;
-        const replicas = rows.filter((r) => r[3] === owner[0] && !r[2].includes('fail'));
-        return { primary: node(owner), replicas: replicas.map(node) };
-      } finally {
-        probe.disconnect();
-      }
+      const slot = Number(await ask(['CLUSTER', 'KEYSLOT', key]));
+      const rows = await clusterNodes();
+      const owner = rows.find(
+        (r) =>
+          r[2].includes('master') &&
+          !r[2].includes('fail') &&
+          r.slice(8).some((range) => {
+            const [a, b] = range.split('-').map(Number);
+            return slot >= a && slot <= (b ?? a);
+          }),
+      );
+      if (!owner) throw new Error(`no live primary serves slot ${slot}`);
+      const replicas = rows.filter((r) => r[3] === owner[0] && !r[2].includes('fail'));
+      return { primary: nodeOf(owner), replicas: replicas.map(nodeOf) };
     },
     async primaries() {
-      const probe = cluster.connect(nodes.find((n) => children.get(n.port)?.exitCode === null) ?? nodes[0]);
-      try {
-        const lines = ((await probe.cluster('NODES')) as string).trim().split('\n');
-        return lines
-          .map((l) => l.split(' '))
-          .filter((r) => r[2].includes('master') && !r[2].includes('fail') && r.length > 8)
-          .map((r) => nodes.find((n) => r[1].startsWith(`${n.address}@`))!);
-      } finally {
-        probe.disconnect();
-      }
+      const rows = await clusterNodes();
+      return rows.filter((r) => r[2].includes('master') && !r[2].includes('fail') && r.length > 8).map(nodeOf);
     },
     connect: (node) => new Redis(node.port, '127.0.0.1', { maxRetriesPerRequest: 1, lazyConnect: false }),
+    restart: async () => {}, // set below, once the spawning is defined
     async kill9(node) {
       const child = children.get(node.port);
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      if (!child || !alive(node)) return;
       const exited = new Promise((res) => child.once('exit', res));
       child.kill('SIGKILL');
       await exited;
@@ -99,40 +109,37 @@ export async function startOwnCluster(opts: { primaries?: number; nodeTimeoutMs?
         await fs.rm(dir, { recursive: true, force: true });
       })()),
   };
+  const spawnNode = (port: number) => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', path.join(dir, String(port))];
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf');
+    args.push('--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 1000));
+    args.push('--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction');
+    children.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
+  };
+  cluster.restart = async (node) => {
+    await cluster.kill9(node);
+    spawnNode(node.port);
+    await waitFor(async () => (await ping(node.port)) === 'PONG', `redis-server :${node.port} to restart`);
+  };
   try {
     for (let i = 0; i < count; i++) {
-      const port = await freePort();
-      const nodeDir = path.join(dir, String(port));
-      await fs.mkdir(nodeDir);
-      const child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          nodeDir,
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          'nodes.conf',
-          '--cluster-node-timeout',
-          String(opts.nodeTimeoutMs ?? 1000),
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--maxmemory-policy',
-          'noeviction',
-        ],
-        { stdio: 'ignore' },
-      );
-      children.set(port, child);
-      nodes.push({ port, address: `127.0.0.1:${port}`, pid: () => child.pid });
+      // A port found free can be taken (by any outgoing connection) before redis-server binds it: try another.
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        await fs.mkdir(path.join(dir, String(port)), { recursive: true });
+        spawnNode(port);
+        const node = { port, address: `127.0.0.1:${port}`, pid: () => children.get(port)?.pid };
+        const up = await waitFor(
+          async () => (await ping(port)) === 'PONG' || !alive(node),
+          `redis-server :${port} to start`,
+        ).then(() => alive(node));
+        if (up) {
+          nodes.push(node);
+          break;
+        }
+        if (attempt === 5) throw new Error(`redis-server did not start on 5 free ports (last :${port})`);
+      }
     }
-    for (const n of nodes)
-      await waitFor(async () => (await ping(n.port)) === 'PONG', `redis-server :${n.port} to start`);
     await run(
       'redis-cli',
       ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', '1', '--cluster-yes'],
@@ -143,6 +150,12 @@ export async function startOwnCluster(opts: { primaries?: number; nodeTimeoutMs?
     // Every node must agree the cluster is whole (all slots served) before apps connect.
     for (const n of nodes)
       await waitFor(async () => /cluster_state:ok/.test(await info(n.port)), `node :${n.port} to see the cluster ok`);
+    // And every replica in sync with its primary, or a WAIT right after start finds no replica.
+    for (const n of nodes)
+      await waitFor(async () => {
+        const repl = await info(n.port, 'REPLICATION');
+        return /role:master/.test(repl) ? /connected_slaves:1/.test(repl) : /master_link_status:up/.test(repl);
+      }, `node :${n.port} to replicate`);
     return cluster;
   } catch (err) {
     await cluster.close();
@@ -158,9 +171,10 @@ async function ping(port: number): Promise<string> {
   }
 }
 
-async function info(port: number): Promise<string> {
+async function info(port: number, section?: string): Promise<string> {
+  const args = section ? ['INFO', section] : ['CLUSTER', 'INFO'];
   try {
-    return (await run('redis-cli', ['-p', String(port), 'CLUSTER', 'INFO'], { timeout: 2000 })).stdout;
+    return (await run('redis-cli', ['-p', String(port), ...args], { timeout: 2000 })).stdout;
   } catch {
     return '';
   }

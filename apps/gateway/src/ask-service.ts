@@ -253,14 +253,23 @@ export class AskService {
   private async replicated(): Promise<void> {
     const { waitReplicas = 0, waitTimeoutMs = 500 } = this.d.settings;
     if (waitReplicas <= 0) return;
-    const acked = await waitForReplicas(this.d.redis, this.d.keys.corpusVersion, waitReplicas, waitTimeoutMs);
-    if (acked < waitReplicas) {
+    // WAIT blocks the connection every other command of this gateway shares: while replicas are missing, one WAIT
+    // a second finds out when they are back, the rest are refused at once instead of queueing behind it.
+    const refuse = (acked: number) => {
       this.d.metrics.asksRefused.inc({ code: 'unavailable' });
-      throw new UnavailableError(
+      return new UnavailableError(
         `the ask reached ${acked} of ${waitReplicas} Redis replicas within ${waitTimeoutMs} ms; retry with the same Idempotency-Key`,
       );
+    };
+    if (Date.now() < this.replicasMissingUntil) throw refuse(0);
+    const acked = await waitForReplicas(this.d.redis, this.d.keys.corpusVersion, waitReplicas, waitTimeoutMs);
+    if (acked < waitReplicas) {
+      this.replicasMissingUntil = Date.now() + 1000;
+      throw refuse(acked);
     }
   }
+
+  private replicasMissingUntil = 0;
 
   private counted?: { at: number; waiting: number };
 

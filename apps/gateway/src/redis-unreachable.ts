@@ -1,7 +1,11 @@
 import { ReplyError } from 'ioredis';
 import type { Redis } from '@rag/queue';
 
-const TROUBLE_EVENTS = ['error', 'close', 'reconnecting', 'end'] as const;
+/** Error replies a Redis Cluster gives while a failover is under way: Redis answered, but only "not now". */
+const FAILOVER_REPLIES = new Set(['CLUSTERDOWN', 'TRYAGAIN', 'MASTERDOWN', 'LOADING']);
+
+// 'node error' and '-node': a cluster client's node failed or left (a failover); the others are a plain client's.
+const TROUBLE_EVENTS = ['error', 'close', 'reconnecting', 'end', 'node error', '-node'] as const;
 
 /**
  * Tells whether a request failed because Redis was unreachable (the client should come back: 503, not 500). Decided
@@ -23,7 +27,8 @@ export class RedisHealth {
 
   /** `since`: when the request began (performance.now()). */
   async unreachable(err: unknown, since: number): Promise<boolean> {
-    if (err instanceof ReplyError) return false;
+    // A cluster failing over answers with a reply too, but one that means "not now"; its code is the first word.
+    if (err instanceof ReplyError) return FAILOVER_REPLIES.has((err as Error).message.split(' ', 1)[0]);
     if (this.redis.status !== 'ready' || this.lastTroubleAt >= since) return true;
     try {
       await this.redis.ping();

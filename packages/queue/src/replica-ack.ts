@@ -16,8 +16,14 @@ export async function waitForReplicas(redis: Redis, anyKey: string, replicas: nu
   if (r instanceof Cluster) {
     const primary = r.slots[await slotOf(r, anyKey)]?.[0];
     const node = r.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === primary);
-    if (!node) return 0; // slots unknown right now (a failover in progress): not acknowledged
-    return (await node.wait(replicas, timeoutMs)) as number;
+    // The slot map may still name the primary that just died (a failover in progress): no acknowledgement, and a
+    // fresh map for the next ask (ioredis refreshes it on its own only on redirections, which WAIT never gets).
+    const stale = () => {
+      r.refreshSlotsCache();
+      return 0;
+    };
+    if (!node) return stale();
+    return (await node.wait(replicas, timeoutMs).catch(stale)) as number;
   }
   return (await redis.wait(replicas, timeoutMs)) as number;
 }

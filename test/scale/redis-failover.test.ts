@@ -116,7 +116,11 @@ describe('Redis Cluster failover: kill -9 the primary of the queue slot with ask
           { timeoutMs: 60_000, intervalMs: 200, message: 'every accepted ask terminal or lost' },
         );
 
-        const count = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {});
+        const count = (xs: string[]) => {
+          const m: Record<string, number> = {};
+          for (const x of xs) m[x] = (m[x] ?? 0) + 1;
+          return m;
+        };
         const refused = submissions.filter((s) => s.status !== 202 && s.status !== 200);
         const tally = {
           waitReplicas,

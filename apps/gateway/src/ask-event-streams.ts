@@ -130,7 +130,10 @@ export class AskEventStreams {
       // Within one batch, only the last answer counts: a later `citations` restarts it (retry, fallback).
       let restart = -1;
       for (let i = batch.length - 1; i >= 0 && restart < 0; i--) if (batch[i].event === 'citations') restart = i;
-      for (let i = 0; i < batch.length && !ended; i++) {
+      // One write per batch: a socket write per token would cost a syscall (and a packet) each.
+      let out = '';
+      let terminal = false;
+      for (let i = 0; i < batch.length && !terminal; i++) {
         const e = batch[i];
         if (e.attempt > 0 && e.attempt < attempt) continue;
         if (i < restart && (e.event === 'token' || e.event === 'citations')) continue;
@@ -140,9 +143,11 @@ export class AskEventStreams {
           lastStatus = status;
           statusJustSent = true;
         } else statusJustSent = false;
-        write(sseFrame(e.id, e.event, e.data));
-        if (TERMINAL_EVENTS.has(e.event)) finish();
+        out += sseFrame(e.id, e.event, e.data);
+        terminal = TERMINAL_EVENTS.has(e.event);
       }
+      if (out && !ended) write(out);
+      if (terminal) finish();
     };
 
     startSse(res, opts.headers);

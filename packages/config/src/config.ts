@@ -124,7 +124,7 @@ export const envSchema = z.object({
    * Token batching into an ask's event stream: at most one write per this many ms per ask (tokens meanwhile go
    * together); a token after a quiet spell this long goes at once. 0 = one write per token.
    */
-  STREAM_FLUSH_MS: int(0, 1000).default(20),
+  STREAM_FLUSH_MS: int(0, 1000).default(50),
   /**
    * Worker /metrics and /healthz port (0 = any free port). Unset: DEFAULT_METRICS_PORT, or a free port when that is
    * taken (a second worker on one machine), logged.

@@ -20,6 +20,13 @@ export interface AskStreamReaderOptions {
   blockMs?: number;
   /** Entries per stream per read. @defaultValue 500 */
   count?: number;
+  /**
+   * After a read that returned entries, wait this long before the next one, so that one read carries what arrived
+   * meanwhile for all streams (each read names every watched stream: with hundreds of them, reading after every
+   * single entry costs Redis and this process far more than the entries). A new stream still wakes the reader at
+   * once. @defaultValue 10
+   */
+  coalesceMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -45,7 +52,7 @@ export class AskStreamReader {
   private readonly loop: Promise<void>;
 
   constructor(o: AskStreamReaderOptions) {
-    this.o = { blockMs: 5000, count: 500, ...o };
+    this.o = { blockMs: 5000, count: 500, coalesceMs: 10, ...o };
     o.connection.on('close', () => {
       this.clientId = undefined;
     });
@@ -155,6 +162,7 @@ export class AskStreamReader {
         )) as [string, [string, string[]][]][] | null;
         this.inFlight = undefined;
         for (const [key, raw] of reply ?? []) this.dispatch(key, parseEntries(raw));
+        if (reply && this.o.coalesceMs > 0 && !this.closed) await this.pause(this.o.coalesceMs);
       } catch (err) {
         this.inFlight = undefined;
         if (this.closed) break;
@@ -163,6 +171,24 @@ export class AskStreamReader {
         await new Promise((r) => setTimeout(r, 250));
       }
     }
+  }
+
+  /** Waits `ms`, or less when a stream is added meanwhile (its first entries should not wait). */
+  private pause(ms: number): Promise<void> {
+    const generation = this.generation;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        if (this.generation !== generation || this.closed) done();
+      };
+    }).finally(() => {
+      this.wake = undefined;
+    });
   }
 
   private dispatch(key: string, entries: AskStreamEntry[]): void {

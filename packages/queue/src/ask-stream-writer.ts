@@ -70,10 +70,15 @@ export class AskStreamWriter {
     else this.timer = setTimeout(() => this.writeTokens(), wait);
   }
 
-  /** Writes pending tokens now; resolves when every entry written so far is stored (or failed). */
-  flush(): Promise<void> {
+  /**
+   * Writes pending tokens now; resolves when every entry written so far is stored (or failed), or after
+   * `timeoutMs` (Redis unreachable: its commands wait for the reconnection, the ask need not).
+   */
+  async flush(timeoutMs = 2000): Promise<void> {
     this.writeTokens();
-    return this.last.then(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.last, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** Drops pending tokens and stops the batching timer (the attempt ended without an answer). */

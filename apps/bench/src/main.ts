@@ -22,6 +22,7 @@ const { values } = parseArgs({
     pool: { type: 'string' },
     users: { type: 'string' },
     variants: { type: 'string' },
+    rounds: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },
     list: { type: 'boolean', default: false },
   },
@@ -62,6 +63,7 @@ for (const name of names) {
       vectors: values.vectors,
       users: values.users,
       variants: values.variants,
+      rounds: values.rounds,
     },
     log: (m) => console.log(`[${name}] ${m}`),
   };

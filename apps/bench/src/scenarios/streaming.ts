@@ -87,7 +87,8 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
           acc[i].samples.push(...res.samples);
           acc[i].seconds += res.seconds;
           for (const [k, v] of Object.entries(usage)) {
-            const cur = (acc[i].cpu[k] ??= { cpuPercent: 0, rssMiB: 0 });
+            acc[i].cpu[k] ??= { cpuPercent: 0, rssMiB: 0 };
+            const cur = acc[i].cpu[k];
             // Weighted by the window's length: divided by the total time below.
             cur.cpuPercent += v.cpuPercent * res.seconds;
             cur.rssMiB = Math.max(cur.rssMiB, v.rssMiB);

@@ -7,7 +7,7 @@ import { startWorkerApp, type WorkerApp } from '@rag/worker';
 import type { AskView } from '@rag/contract';
 import { AskStreamWriter, endAskStream, redisKeys } from '@rag/queue';
 import { Redis } from 'ioredis';
-import { api, deletePrefix, readSse, REDIS_URL, ROOT, testLogger, type SseEvent } from '@rag/testing';
+import { api, deletePrefix, readSse, REDIS_URL, ROOT, testLogger, type SseEvent, waitUntil } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const CORPUS = path.join(ROOT, 'test/fixtures/procurement');
@@ -28,15 +28,6 @@ const compare = (a: string, b: string) => {
   const [bm, bs] = b.split('-').map(BigInt);
   return am === bm ? Number(as - bs) : Number(am - bm);
 };
-
-/** Until `check` holds (tests assert states and counts, not times). */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('streaming answers (SSE) through the queue, from a streaming LLM', () => {
   let stub: LlmStub;
@@ -196,7 +187,9 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
       await gw.events.waitUntilReady();
       const sub = await api(gw.url, '/v1/ask', { method: 'POST', json: { question: 'chưa bắt đầu' } });
       const reading = readSse(`${gw.url}/v1/ask/${sub.json.id}/events`);
-      await until(() => gw.streamReader.watcherCount > 0, 'the stream to be followed');
+      await waitUntil(() => gw.streamReader.watcherCount > 0, {
+        message: 'timed out waiting for the stream to be followed',
+      });
       assert.equal((await api(gw.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' })).status, 200);
       const r = await reading;
       assert.deepEqual(
@@ -246,7 +239,9 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     stub.setLatency({ ttftMs: 600 });
     try {
       // Streams of earlier tests have ended (they end with their asks).
-      await until(() => second.streamReader.watcherCount === 0 && second.streams.open === 0, 'a quiet gateway');
+      await waitUntil(() => second.streamReader.watcherCount === 0 && second.streams.open === 0, {
+        message: 'timed out waiting for a quiet gateway',
+      });
       const base = { watchers: 0, open: 0, waiting: second.events.waiting };
       const subs = await Promise.all(
         [1, 2, 3].map((i) => api(stack.url, '/v1/ask', { method: 'POST', json: { question: `rời đi ${i}` } })),
@@ -255,12 +250,16 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
       const reads = subs.map((s) =>
         readSse(`${second.url}/v1/ask/${s.json.id}/events`, { signal: ac.signal }).catch(() => undefined),
       );
-      await until(() => second.streamReader.watcherCount === base.watchers + 3, 'three watchers');
+      await waitUntil(() => second.streamReader.watcherCount === base.watchers + 3, {
+        message: 'timed out waiting for three watchers',
+      });
       assert.equal(second.streams.open, base.open + 3);
       assert.equal(second.streamReader.streamCount, 3);
       ac.abort();
       await Promise.all(reads);
-      await until(() => second.streamReader.watcherCount === base.watchers, 'the watchers to be freed');
+      await waitUntil(() => second.streamReader.watcherCount === base.watchers, {
+        message: 'timed out waiting for the watchers to be freed',
+      });
       assert.equal(second.streams.open, base.open);
       assert.equal(second.streamReader.streamCount, 0);
       assert.equal(second.events.waiting, base.waiting);
@@ -335,7 +334,9 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
       await one.flush();
       const live: SseEvent[] = [];
       const reading = readSse(`${stack.url}/v1/ask/${id}/events`, {}, { onEvent: (e) => void live.push(e) });
-      await until(() => live.some((e) => e.event === 'token'), 'the first attempt streaming');
+      await waitUntil(() => live.some((e) => e.event === 'token'), {
+        message: 'timed out waiting for the first attempt streaming',
+      });
       const two = writer(2);
       two.status();
       two.citations([{ index: 1 }, { index: 2 }]);

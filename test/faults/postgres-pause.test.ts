@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { api, SlowGenerator } from '@rag/testing';
+import { api, SlowGenerator, waitUntil } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
@@ -83,17 +83,18 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
       assert.ok(r.ms < 8000, `terminal within the deadline (+slack), took ${r.ms} ms`);
     }
     // Recovery, by itself: the next ask completes.
-    let ok = false;
-    for (let i = 0; i < 20 && !ok; i++) {
-      const r = await api(stack.url, '/v1/ask', {
-        method: 'POST',
-        headers: { prefer: 'wait=10' },
-        json: { question: `e-bidding ${i}` },
-      });
-      ok = r.json.status === 'completed';
-      if (!ok) await new Promise((res) => setTimeout(res, 250));
-    }
-    assert.ok(ok, 'asks complete again after PostgreSQL resumes');
+    let i = 0;
+    await waitUntil(
+      async () => {
+        const r = await api(stack.url, '/v1/ask', {
+          method: 'POST',
+          headers: { prefer: 'wait=10' },
+          json: { question: `e-bidding ${i++}` },
+        });
+        return r.json.status === 'completed';
+      },
+      { timeoutMs: 120_000, intervalMs: 250, message: 'asks do not complete again after PostgreSQL resumes' },
+    );
     assert.equal((await api(stack.url, '/readyz')).status, 200);
     const codes = results.map((r) => r.code).join(',');
     console.log(

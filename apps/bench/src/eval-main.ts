@@ -11,7 +11,7 @@ import { FLOOR_FILE, floorOf } from './eval/floor.ts';
 import { machine } from './report.ts';
 
 /**
- * npm run eval [-- --retrieval hybrid,vector --modes fast,quality --set data/eval/questions.json]
+ * npm run eval [-- --retrieval hybrid,vector --modes fast,quality --set data/eval/questions.json --write-floor]
  * Ingests data/sample into a fresh database, then for each retrieval setting starts a gateway and a worker process
  * (as `npm run bench` does) and asks every question of the labelled set in each mode. Prints the figures as a
  * table and writes bench-results/eval-<time>.json with every answer. `--write-floor` records the first retrieval
@@ -19,7 +19,7 @@ import { machine } from './report.ts';
  */
 const { values } = parseArgs({
   options: {
-    retrieval: { type: 'string', default: 'default' },
+    retrieval: { type: 'string', default: 'hybrid,vector' },
     modes: { type: 'string', default: 'fast,quality' },
     set: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },

@@ -7,7 +7,7 @@ import type { ScenarioContext, ScenarioResult } from './scenario.ts';
 import { scenarios } from './scenarios/index.ts';
 
 /**
- * npm run bench [-- --scenario offline,llm --seconds 20 --workers 2]
+ * npm run bench [-- --scenario offline,llm --seconds 20 --workers 2 --retrieval hybrid,vector]
  * Starts its own stack per scenario (fresh database and Redis prefix), drives it from this process over
  * loopback, and writes bench-results/<scenario>-<time>.json plus bench-results/summary.md.
  */
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     users: { type: 'string' },
     variants: { type: 'string' },
     rounds: { type: 'string' },
+    retrieval: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },
     list: { type: 'boolean', default: false },
   },
@@ -60,6 +61,7 @@ for (const name of names) {
       concurrency: values.concurrency,
       docs: values.docs,
       pool: values.pool,
+      retrieval: values.retrieval,
       vectors: values.vectors,
       users: values.users,
       variants: values.variants,

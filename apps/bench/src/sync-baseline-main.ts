@@ -25,7 +25,7 @@ app.post('/ask', async (req, res) => {
   try {
     const out = await answerQuestion(
       { question: String(req.body?.question ?? ''), mode: 'fast', topK: 5, deadline: Date.now() + 600_000 },
-      { pool, embedder, generator, efSearch: config.HNSW_EF_SEARCH },
+      { pool, embedder, generator, efSearch: config.HNSW_EF_SEARCH, retrieval: config.RETRIEVAL },
     );
     res.json({ answer: out.answer, citations: out.citations, timings: out.timings });
   } catch (err) {

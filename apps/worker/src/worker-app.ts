@@ -87,7 +87,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       flushMs: config.STREAM_FLUSH_MS,
     };
     const processAsk = createAskProcessor({
-      rag: { pool: conns.pool, ...providers, efSearch: config.HNSW_EF_SEARCH },
+      rag: { pool: conns.pool, ...providers, efSearch: config.HNSW_EF_SEARCH, retrieval: config.RETRIEVAL },
       logger,
       metrics,
       stats,

@@ -66,6 +66,8 @@ export const envSchema = z.object({
   PG_STATEMENT_TIMEOUT_MS: int(100, 600000).default(10000),
   PG_IDLE_TIMEOUT_MS: int(1000, 3600000).default(30000),
   HNSW_EF_SEARCH: int(1, 1000).default(64),
+  /** `hybrid`: the vector and full-text arms fused in one statement; `vector`: the HNSW arm alone (for comparison). */
+  RETRIEVAL: z.enum(['hybrid', 'vector']).default('hybrid'),
   EMBEDDINGS_PROVIDER: z.enum(['hash', 'openai']).default('hash'),
   EMBEDDING_DIM: int(16, 4000).default(384),
   EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),

@@ -45,6 +45,11 @@ describe('searchChunks', () => {
       await replaceDocument(client, { ...doc('a.md'), collection: 'hr', title: 'HR a.md' }, [
         { ordinal: 0, content: 'hr page 3', metadata: {}, embedding: axis(0, 2, 0.01), page: 3 },
       ]);
+      // Far from axis 0 in vector space: only the lexical arm of a hybrid search can find them.
+      await replaceDocument(client, doc('c.md'), [
+        { ordinal: 0, content: 'Bảo đảm dự thầu được hoàn trả trong 14 ngày.', metadata: {}, embedding: axis(5) },
+        { ordinal: 1, content: 'Thầu dự, đảm bảo: các từ đảo thứ tự.', metadata: {}, embedding: axis(6) },
+      ]);
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -87,7 +92,7 @@ describe('searchChunks', () => {
       hits.map((h) => h.documentId),
       ['a.md', 'a.md'],
     );
-    assert.equal((await pool.query('SELECT count(*)::int AS n FROM chunks')).rows[0].n, 5);
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM chunks')).rows[0].n, 7);
   });
 
   test('a search sees only its collection; the same document id in two collections is two documents', async () => {
@@ -103,6 +108,58 @@ describe('searchChunks', () => {
     assert.deepEqual(filtered.hits, []);
     assert.deepEqual((await search({ collection: 'nobody' })).hits, []);
     assert.equal((await search({ collection: "hr' OR true --" })).hits.length, 0);
+  });
+
+  test('hybrid: the lexical arm finds words the vectors miss, diacritics folded, phrases ranked above scattered words', async () => {
+    // Typed without diacritics; c.md 0 has the phrase "bảo đảm dự thầu", c.md 1 only the same words in another order.
+    const { hits } = await search({
+      topK: 6,
+      lexical: { terms: '"bao" or "dam" or "du" or "thau"', phrases: '"bao dam" or "dam du" or "du thau"' },
+    });
+    const c0 = hits.findIndex((h) => h.documentId === 'c.md' && h.ordinal === 0);
+    const c1 = hits.findIndex((h) => h.documentId === 'c.md' && h.ordinal === 1);
+    assert.ok(c0 >= 0 && c1 >= 0, JSON.stringify(hits));
+    assert.ok(c0 < c1, `the phrase match ranks above the scattered words: ${JSON.stringify(hits)}`);
+    assert.equal(hits[c0].lexicalRank, 1);
+    // Fused by reciprocal rank (with six chunks every chunk is a vector candidate too); scores fall with the order.
+    assert.equal(hits.find((h) => h.content === 'exactly on axis 0')?.vectorRank, 1);
+    for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1].score >= hits[i].score);
+    assert.ok(hits[c0].similarity < 0.01, 'similarity stays the cosine similarity');
+  });
+
+  test('hybrid: the document filter applies in both arms', async () => {
+    const { hits } = await search({
+      topK: 6,
+      documentIds: ['a.md'],
+      lexical: { terms: '"thau"', phrases: '"du thau"' },
+    });
+    assert.deepEqual([...new Set(hits.map((h) => h.documentId))], ['a.md']);
+    const only = await search({ topK: 6, documentIds: ['c.md'], lexical: { terms: '"thau"', phrases: '' } });
+    assert.deepEqual([...new Set(only.hits.map((h) => h.documentId))], ['c.md']);
+    assert.equal(only.hits.length, 2);
+    // The collection too: "hr" is a word of the hr collection's chunk only, and the default collection never sees it.
+    const hr = await search({ topK: 6, collection: 'hr', lexical: { terms: '"hr" or "page"', phrases: '"hr page"' } });
+    assert.deepEqual(
+      hr.hits.map((h) => [h.title, h.lexicalRank]),
+      [['HR a.md', 1]],
+    );
+    const def = await search({ topK: 6, lexical: { terms: '"hr" or "page"', phrases: '"hr page"' } });
+    assert.ok(def.hits.every((h) => h.title !== 'HR a.md' && h.lexicalRank === undefined));
+  });
+
+  test('hybrid: hostile text in the lexical query is data (quotes, backslashes, NUL, tsquery operators)', async () => {
+    for (const text of [
+      "'); DROP TABLE chunks; --",
+      "a\\' OR 1=1 --",
+      'bao\0dam',
+      "& | ! : * ( ) <-> <2> 'x':* !!! ((( ",
+      '"unclosed or or or -',
+      '',
+    ]) {
+      const { hits } = await search({ topK: 3, lexical: { terms: text, phrases: text } });
+      assert.equal(hits.length, 3, text);
+    }
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM chunks')).rows[0].n, 7);
   });
 
   test('refuses values that could not be spliced safely', async () => {

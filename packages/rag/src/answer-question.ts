@@ -3,7 +3,8 @@ import { searchChunks, type Pool, type SearchHit } from '@rag/db';
 import type { Embedder } from './embeddings/embedder.ts';
 import type { Generation, Generator, Passage } from './generation/generator.ts';
 import { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
-import { stripDiacritics, tokenize } from './text.ts';
+import { lexicalQuery, questionTerms } from './text.ts';
+import { coverage } from './evidence.ts';
 import { BrokenCircuitError } from './circuit.ts';
 
 export interface RagDeps {
@@ -12,6 +13,8 @@ export interface RagDeps {
   embedder: Embedder;
   generator: Generator;
   efSearch: number;
+  /** `hybrid` (default): vector and full-text arms fused in one statement; `vector`: the HNSW arm alone. */
+  retrieval?: 'hybrid' | 'vector';
   /** Used when the generator fails or its circuit is open; the answer is then marked degraded. */
   fallbackGenerator?: Generator;
 }
@@ -53,17 +56,14 @@ function snippet(text: string): string {
   return flat.length <= SNIPPET_CHARS ? flat : `${flat.slice(0, SNIPPET_CHARS - 1).trimEnd()}…`;
 }
 
-/** Quality mode re-ranks a wider candidate set by vector score plus lexical overlap with the question. */
+/** npm run eval (quality mode, hybrid): 0.2 gave hit@1 0.880 / MRR 0.905, 0.5 gave 0.864 / 0.897, 1.0 0.864 / 0.896. */
+const RERANK_COVERAGE_WEIGHT = 0.2;
+
+/** Quality mode re-ranks a wider candidate set by retrieval score plus how much of the question each passage covers. */
 function rerank(question: string, hits: SearchHit[], topK: number): SearchHit[] {
-  const q = new Set(tokenize(stripDiacritics(question)));
-  if (q.size === 0) return hits.slice(0, topK);
-  const scored = hits.map((h) => {
-    const words = new Set(tokenize(stripDiacritics(h.content)));
-    let overlap = 0;
-    for (const t of q) if (words.has(t)) overlap++;
-    return { h, s: h.score + 0.3 * (overlap / q.size) };
-  });
-  return scored
+  const q = questionTerms(question);
+  return hits
+    .map((h) => ({ h, s: h.score + RERANK_COVERAGE_WEIGHT * coverage(q, h.content) }))
     .sort((a, b) => b.s - a.s)
     .slice(0, topK)
     .map((x) => x.h);
@@ -105,6 +105,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
       topK: quality ? Math.min(40, req.topK * 2) : req.topK,
       collection: req.collection,
       documentIds: req.documentIds,
+      lexical: deps.retrieval === 'vector' ? undefined : lexicalQuery(req.question),
       efSearch: quality ? deps.efSearch * 2 : deps.efSearch,
       timeoutMs: Math.max(1, req.deadline - Date.now()),
       signal: req.signal,

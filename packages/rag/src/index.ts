@@ -1,4 +1,12 @@
-export { stripDiacritics, tokenize, normalizeQuestion, splitSentences } from './text.ts';
+export {
+  stripDiacritics,
+  tokenize,
+  normalizeQuestion,
+  splitSentences,
+  lexicalQuery,
+  questionTerms,
+  COMMON_WORDS,
+} from './text.ts';
 export type { Embedder } from './embeddings/embedder.ts';
 export { HashEmbeddings, hashEmbed, hashFeatures } from './embeddings/hash-embeddings.ts';
 export { OpenAIEmbedder } from './embeddings/openai-embeddings.ts';

@@ -1,16 +1,9 @@
-import { splitSentences, stripDiacritics, tokenize } from '../text.ts';
+import { COMMON_WORDS, splitSentences, stripDiacritics, tokenize } from '../text.ts';
 import { NO_CONTEXT_ANSWER, type GenerateInput, type Generation, type Generator } from './generator.ts';
-
-// Syllables too common in the corpus to say anything about relevance.
-const STOP = new Set(
-  'và của là có các được cho trong với những một này theo khi thì không để đã từ về như tại do the of and a an to in is are for on by with be or what which how'
-    .split(' ')
-    .map((w) => stripDiacritics(w)),
-);
 
 function terms(text: string): { uni: Set<string>; bi: Set<string> } {
   const toks = tokenize(stripDiacritics(text));
-  const uni = new Set(toks.filter((t) => !STOP.has(t)));
+  const uni = new Set(toks.filter((t) => !COMMON_WORDS.has(t)));
   const bi = new Set<string>();
   for (let i = 0; i + 1 < toks.length; i++) bi.add(`${toks[i]} ${toks[i + 1]}`);
   return { uni, bi };

@@ -351,6 +351,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
         finishedAt: new Date().toISOString(),
         result: {
           answer: 'the final answer',
+          answerable: true,
           citations: [],
           mode: 'fast',
           model: 'm',

@@ -11,7 +11,7 @@ import { FLOOR_FILE, floorOf } from './eval/floor.ts';
 import { machine } from './report.ts';
 
 /**
- * npm run eval [-- --retrieval hybrid,vector --modes fast,quality --set data/eval/questions.json --write-floor]
+ * npm run eval [-- --retrieval hybrid,vector --decline-threshold 0.2,0.3 --modes fast,quality --write-floor]
  * Ingests data/sample into a fresh database, then for each retrieval setting starts a gateway and a worker process
  * (as `npm run bench` does) and asks every question of the labelled set in each mode. Prints the figures as a
  * table and writes bench-results/eval-<time>.json with every answer. `--write-floor` records the first retrieval
@@ -20,6 +20,7 @@ import { machine } from './report.ts';
 const { values } = parseArgs({
   options: {
     retrieval: { type: 'string', default: 'hybrid,vector' },
+    'decline-threshold': { type: 'string', default: '' },
     modes: { type: 'string', default: 'fast,quality' },
     set: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },
@@ -38,6 +39,16 @@ if (!modes.length || modes.some((m) => m !== 'fast' && m !== 'quality')) {
   process.exit(2);
 }
 const retrievals = list(values.retrieval!);
+// Each retrieval setting with each DECLINE_THRESHOLD given (none given: the configured default).
+const thresholds = list(values['decline-threshold']!);
+const settings = retrievals.flatMap((retrieval) =>
+  thresholds.length
+    ? thresholds.map((t) => ({
+        label: `${retrieval}, decline < ${t}`,
+        env: { RETRIEVAL: retrieval, DECLINE_THRESHOLD: t },
+      }))
+    : [{ label: retrieval, env: (retrieval === 'default' ? {} : { RETRIEVAL: retrieval }) as Record<string, string> }],
+);
 const items = loadEvalSet(values.set ? path.resolve(values.set) : undefined);
 console.log(
   `eval: ${items.length} asks per mode (${items.filter((i) => !i.answerable).length} the corpus does not answer), modes ${modes.join(', ')}, retrieval ${retrievals.join(', ')}`,
@@ -49,12 +60,8 @@ const runs: { retrieval: string; mode: string; outcomes: EvalOutcome[] }[] = [];
 const db = await createTestDatabase();
 try {
   await ingestInto(db.url, [path.join(ROOT, 'data/sample')]);
-  for (const retrieval of retrievals) {
-    const stack = await startBenchStack({
-      workers: 1,
-      db,
-      env: { CACHE_TTL_S: '0', ...(retrieval === 'default' ? {} : { RETRIEVAL: retrieval }) },
-    });
+  for (const { label: retrieval, env } of settings) {
+    const stack = await startBenchStack({ workers: 1, db, env: { CACHE_TTL_S: '0', ...env } });
     try {
       for (const mode of modes as ('fast' | 'quality')[]) {
         const t0 = performance.now();
@@ -104,7 +111,7 @@ await fs.writeFile(
 );
 console.log(`wrote ${path.relative(ROOT, file)}`);
 if (values['write-floor']) {
-  const floor = rows.filter((r) => r.retrieval === retrievals[0]);
+  const floor = rows.filter((r) => r.retrieval === settings[0].label);
   await fs.writeFile(FLOOR_FILE, `${JSON.stringify(floorOf(floor), null, 2)}\n`);
   console.log(`wrote ${path.relative(ROOT, FLOOR_FILE)}`);
 }

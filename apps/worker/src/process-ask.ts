@@ -85,6 +85,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
       }
       const result: AskResult = {
         answer: out.answer,
+        answerable: out.answerable,
         citations: out.citations,
         mode: data.mode,
         model: out.model,

@@ -68,6 +68,11 @@ export const envSchema = z.object({
   HNSW_EF_SEARCH: int(1, 1000).default(64),
   /** `hybrid`: the vector and full-text arms fused in one statement; `vector`: the HNSW arm alone (for comparison). */
   RETRIEVAL: z.enum(['hybrid', 'vector']).default('hybrid'),
+  /**
+   * The extractive generator declines (answerable: false) when the best retrieved passage covers less than this
+   * share of the question's words and adjacent pairs; measured on data/eval (docs/retrieval-quality.md). 0 = never.
+   */
+  DECLINE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.2),
   EMBEDDINGS_PROVIDER: z.enum(['hash', 'openai']).default('hash'),
   EMBEDDING_DIM: int(16, 4000).default(384),
   EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),

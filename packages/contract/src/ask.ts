@@ -87,6 +87,8 @@ export type AskTimings = z.infer<typeof askTimingsSchema>;
 /** The `result` of a completed ask. */
 export const askResultSchema = z.object({
   answer: z.string(),
+  /** false when the documents do not answer the question: `citations` is empty and `answer` says so. */
+  answerable: z.boolean(),
   citations: z.array(citationSchema),
   mode: askModeSchema,
   model: z.string(),

@@ -48,12 +48,40 @@ export function answerFor(prompt: string, maxWords: number): string {
   const passages = passagesIn(prompt);
   const first = passages.get(1) ?? [...passages.values()][0];
   if (first === undefined) return NO_PASSAGES_ANSWER;
+  const decline = declineFor(prompt, passages);
+  if (decline) return decline;
   let answer = `According to the documents, ${firstSentence(first) || 'the passage is empty'} [1].`;
   const second = passages.get(2);
   if (second) answer += ` See also: ${firstSentence(second)} [2].`;
   const words = answer.split(' ');
   const max = Math.max(1, Math.floor(maxWords));
   return words.length > max ? `${words.slice(0, max).join(' ')} [1].` : answer;
+}
+
+const fold = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/đ/g, 'd')
+    .replace(/Đ/g, 'D')
+    .toLowerCase();
+const tokens = (s: string) => fold(s).match(/[\p{L}\p{N}]+/gu) ?? [];
+const pairs = (ts: string[]) => ts.slice(1).map((t, i) => `${ts[i]} ${t}`);
+
+/**
+ * Like a model that follows the instruction "if the passages do not contain the answer, reply with exactly X": when
+ * the prompt carries such an instruction and fewer than a third of the question's adjacent word pairs (diacritics
+ * folded; Vietnamese words are syllables, too common alone to tell anything) occur in the passages, the answer is X
+ * alone. Without the instruction it answers as before.
+ */
+function declineFor(prompt: string, passages: Map<number, string>): string | undefined {
+  const marker = /reply with exactly ([A-Z_]{3,40}) and nothing else/.exec(prompt)?.[1];
+  const question = /^\s*Question:\s*(.+)$/m.exec(prompt)?.[1];
+  if (!marker || question === undefined) return undefined;
+  const context = new Set(pairs(tokens([...passages.values()].join(' '))));
+  const asked = pairs(tokens(question));
+  const found = asked.filter((p) => context.has(p)).length;
+  return asked.length > 0 && found * 3 >= asked.length ? undefined : marker;
 }
 
 /** Whitespace-separated words: the stand-in's token count. */

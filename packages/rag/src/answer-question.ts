@@ -39,6 +39,8 @@ export interface AnswerRequest {
 
 export interface AnswerOutput {
   answer: string;
+  /** false: the documents do not answer the question; the answer says so and cites nothing. */
+  answerable: boolean;
   citations: Citation[];
   model: string;
   degraded?: boolean;
@@ -140,6 +142,9 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
     ...(p.page != null ? { page: p.page } : {}),
   }));
   req.onCitations?.(citations);
+  // Retrieval evidence: how much of the question the best passage covers (a generator may decline on it).
+  const terms = questionTerms(req.question);
+  const evidence = passages.reduce((best, p) => Math.max(best, coverage(terms, p.content)), 0);
   let generation: Generation;
   let degraded = false;
   try {
@@ -147,6 +152,7 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
       question: req.question,
       passages,
       mode: req.mode,
+      evidence,
       signal: req.signal,
       onToken: req.onToken,
     });
@@ -175,15 +181,19 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
       question: req.question,
       passages,
       mode: req.mode,
+      evidence,
       signal: req.signal,
       onToken: req.onToken,
     });
     degraded = true;
   }
   const t3 = performance.now();
+  const answerable = generation.answerable !== false;
   return {
     answer: generation.answer,
-    citations,
+    answerable,
+    // A declined answer cites nothing: the passages were not the answer.
+    citations: answerable ? citations : [],
     model: generation.model,
     ...(degraded ? { degraded: true } : {}),
     usage: generation.usage,

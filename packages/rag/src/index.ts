@@ -11,7 +11,7 @@ export type { Embedder } from './embeddings/embedder.ts';
 export { HashEmbeddings, hashEmbed, hashFeatures } from './embeddings/hash-embeddings.ts';
 export { OpenAIEmbedder } from './embeddings/openai-embeddings.ts';
 export type { Generator, Generation, GenerateInput, Passage } from './generation/generator.ts';
-export { NO_CONTEXT_ANSWER } from './generation/generator.ts';
+export { DECLINE_ANSWERS, declineAnswer, questionLanguage, isLlmDecline, LLM_DECLINE_MARKER } from './decline.ts';
 export { ExtractiveGenerator } from './generation/extractive-generator.ts';
 export { OpenAIGenerator, buildUserPrompt } from './generation/openai-generator.ts';
 export { chunkText, chunkPages } from './chunking.ts';

@@ -16,6 +16,7 @@ export interface ProviderConfig {
   LLM_MAX_TOKENS: number;
   LLM_TEMPERATURE: number;
   LLM_FALLBACK: 'none' | 'extractive';
+  DECLINE_THRESHOLD: number;
   LLM_STREAMING: boolean;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;
@@ -44,7 +45,11 @@ export function createGenerators(c: ProviderConfig): { generator: Generator; fal
       temperature: c.LLM_TEMPERATURE,
       streaming: c.LLM_STREAMING,
     });
-    return { generator, fallbackGenerator: c.LLM_FALLBACK === 'extractive' ? new ExtractiveGenerator() : undefined };
+    return {
+      generator,
+      fallbackGenerator:
+        c.LLM_FALLBACK === 'extractive' ? new ExtractiveGenerator({ declineBelow: c.DECLINE_THRESHOLD }) : undefined,
+    };
   }
-  return { generator: new ExtractiveGenerator() };
+  return { generator: new ExtractiveGenerator({ declineBelow: c.DECLINE_THRESHOLD }) };
 }

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { lexicalQuery } from '../src/index.ts';
 import { coverage } from '../src/evidence.ts';
 import { questionTerms } from '../src/text.ts';
+import { isLlmDecline, mayBecomeDecline, questionLanguage } from '../src/decline.ts';
 
 /** What lexicalQuery may produce: quoted runs of letters and digits (one or two words) joined by " or ". */
 const SHAPE = /^("[\p{L}\p{N}]+( [\p{L}\p{N}]+)?"( or "[\p{L}\p{N}]+( [\p{L}\p{N}]+)?")*)?$/u;
@@ -40,5 +41,28 @@ describe('the lexical query of hybrid retrieval', () => {
     assert.equal(coverage(t, 'Bảo đảm dự thầu được hoàn trả.'), 1);
     assert.ok(coverage(t, 'Thầu dự, đảm bảo.') < 0.5);
     assert.equal(coverage(t, 'nothing in common'), 0);
+  });
+});
+
+describe('declining', () => {
+  test("the question's language: Vietnamese letters, Vietnamese typed without them, else English", () => {
+    assert.equal(questionLanguage('Thủ đô của nước Pháp là gì?'), 'vi');
+    assert.equal(questionLanguage('Thu do cua nuoc Phap la gi?'), 'vi');
+    assert.equal(questionLanguage('bao lau thi duoc tra lai tien bao lanh'), 'vi');
+    assert.equal(questionLanguage('How do I bake sourdough bread at home?'), 'en');
+    assert.equal(questionLanguage('What is the bid security?'), 'en');
+    assert.equal(questionLanguage('🤔'), 'en');
+  });
+
+  test("the LLM's decline marker is recognised, also wrapped or explained, and never mistaken in an answer", () => {
+    for (const a of ['NO_ANSWER', ' "NO_ANSWER".', '**NO_ANSWER**', 'NO_ANSWER - the passages are about procurement'])
+      assert.equal(isLlmDecline(a), true, a);
+    for (const a of ['Bid security is 1% [1].', 'The answer is NO_ANSWER', 'NO_ANSWERS'])
+      assert.equal(isLlmDecline(a), false, a);
+    // While streaming: held back only while it could still become the marker.
+    assert.equal(mayBecomeDecline('NO_'), true);
+    assert.equal(mayBecomeDecline(' "NO_ANSWER'), true);
+    assert.equal(mayBecomeDecline('Bid'), false);
+    assert.equal(mayBecomeDecline('NOT'), false);
   });
 });

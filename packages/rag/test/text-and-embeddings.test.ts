@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  DECLINE_ANSWERS,
   ExtractiveGenerator,
   hashEmbed,
   hashFeatures,
@@ -82,9 +83,21 @@ describe('extractive generator', () => {
     assert.match(g.answer, /nộp bảo đảm dự thầu trước thời điểm đóng thầu \[2\]/);
     assert.doesNotMatch(g.answer, /trọn gói/);
   });
-  test('says so when nothing was retrieved', async () => {
-    const g = await new ExtractiveGenerator().generate({ question: 'x', passages: [], mode: 'fast' });
-    assert.match(g.answer, /No relevant passage/);
+  test("declines, in the question's language, when nothing was retrieved or the evidence is below its threshold", async () => {
+    const none = await new ExtractiveGenerator().generate({
+      question: 'What is bid security?',
+      passages: [],
+      mode: 'fast',
+    });
+    assert.equal(none.answerable, false);
+    assert.equal(none.answer, DECLINE_ANSWERS.en);
+    const g = new ExtractiveGenerator({ declineBelow: 0.2 });
+    const weak = await g.generate({ question: 'Thủ đô của Pháp?', passages, mode: 'fast', evidence: 0.1 });
+    assert.equal(weak.answerable, false);
+    assert.equal(weak.answer, DECLINE_ANSWERS.vi);
+    const strong = await g.generate({ question: 'bảo đảm dự thầu', passages, mode: 'fast', evidence: 0.9 });
+    assert.notEqual(strong.answerable, false);
+    assert.match(strong.answer, /\[1\]/);
   });
   test('respects an aborted signal', async () => {
     await assert.rejects(

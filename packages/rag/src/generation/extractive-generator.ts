@@ -1,5 +1,6 @@
 import { COMMON_WORDS, splitSentences, stripDiacritics, tokenize } from '../text.ts';
-import { NO_CONTEXT_ANSWER, type GenerateInput, type Generation, type Generator } from './generator.ts';
+import { declineAnswer } from '../decline.ts';
+import type { GenerateInput, Generation, Generator } from './generator.ts';
 
 function terms(text: string): { uni: Set<string>; bi: Set<string> } {
   const toks = tokenize(stripDiacritics(text));
@@ -16,6 +17,11 @@ function terms(text: string): { uni: Set<string>; bi: Set<string> } {
  */
 export class ExtractiveGenerator implements Generator {
   readonly model = 'extractive-v1';
+  /** Declines when the retrieval evidence (GenerateInput.evidence) is below this (DECLINE_THRESHOLD). */
+  private readonly declineBelow: number;
+  constructor(opts: { declineBelow?: number } = {}) {
+    this.declineBelow = opts.declineBelow ?? 0;
+  }
 
   async generate(input: GenerateInput): Promise<Generation> {
     input.signal?.throwIfAborted();
@@ -23,7 +29,11 @@ export class ExtractiveGenerator implements Generator {
       input.onToken?.(answer);
       return { answer, model: this.model };
     };
-    if (input.passages.length === 0) return whole(NO_CONTEXT_ANSWER);
+    // It cannot tell an answer from a passage that merely shares words, so it declines on the retrieval evidence.
+    if (input.passages.length === 0 || (input.evidence ?? 1) < this.declineBelow) {
+      input.onToken?.(declineAnswer(input.question));
+      return { answer: declineAnswer(input.question), answerable: false, model: this.model };
+    }
     const q = terms(input.question);
     const want = input.mode === 'quality' ? 5 : 3;
     const scored: { sentence: string; index: number; order: number; score: number }[] = [];

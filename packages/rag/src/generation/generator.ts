@@ -16,6 +16,11 @@ export interface GenerateInput {
   question: string;
   passages: Passage[];
   mode: AskMode;
+  /**
+   * How much of the question the retrieved passages cover, 0..1 (the best passage's share of the question's words
+   * and adjacent pairs): the retrieval evidence a generator that cannot judge relevance itself declines on.
+   */
+  evidence?: number;
   signal?: AbortSignal;
   /**
    * Receives the answer's text as it is generated: the pieces concatenate to the returned `answer` exactly
@@ -26,6 +31,8 @@ export interface GenerateInput {
 
 export interface Generation {
   answer: string;
+  /** false: the passages do not answer the question, and `answer` says so in the question's language. */
+  answerable?: boolean;
   model: string;
   usage?: { promptTokens: number; completionTokens: number };
 }
@@ -34,5 +41,3 @@ export interface Generator {
   readonly model: string;
   generate(input: GenerateInput): Promise<Generation>;
 }
-
-export const NO_CONTEXT_ANSWER = 'No relevant passage was found in the documents for this question.';

@@ -1,6 +1,7 @@
 import { ChatOpenAI } from '@langchain/openai';
 import { trimmedTokens } from './trimmed-tokens.ts';
-import { NO_CONTEXT_ANSWER, type GenerateInput, type Generation, type Generator, type Passage } from './generator.ts';
+import { declineAnswer, isLlmDecline, LLM_DECLINE_MARKER, mayBecomeDecline } from '../decline.ts';
+import type { GenerateInput, Generation, Generator, Passage } from './generator.ts';
 
 export interface OpenAIGeneratorOptions {
   model: string;
@@ -20,7 +21,8 @@ export interface OpenAIGeneratorOptions {
 const SYSTEM_PROMPT = [
   'You answer questions about public procurement using only the numbered context passages.',
   'Cite every statement with the number of its passage in square brackets, like [1] or [2][3].',
-  'If the passages do not contain the answer, say so briefly. Answer in the language of the question.',
+  `If the passages do not contain the answer, reply with exactly ${LLM_DECLINE_MARKER} and nothing else.`,
+  'Answer in the language of the question.',
 ].join(' ');
 
 export function buildUserPrompt(question: string, passages: Passage[]): string {
@@ -49,10 +51,13 @@ export class OpenAIGenerator implements Generator {
 
   async generate(input: GenerateInput): Promise<Generation> {
     input.signal?.throwIfAborted();
-    if (input.passages.length === 0) {
-      input.onToken?.(NO_CONTEXT_ANSWER);
-      return { answer: NO_CONTEXT_ANSWER, model: this.model };
-    }
+    // The model's decline (the marker it was told to reply) becomes the contract's: answerable false, in the
+    // question's language; streamed as that text, never as the marker.
+    const decline = (usage?: Generation['usage']): Generation => {
+      input.onToken?.(declineAnswer(input.question));
+      return { answer: declineAnswer(input.question), answerable: false, model: this.model, usage };
+    };
+    if (input.passages.length === 0) return decline();
     const messages = [
       { role: 'system', content: SYSTEM_PROMPT },
       { role: 'user', content: buildUserPrompt(input.question, input.passages) },
@@ -60,23 +65,27 @@ export class OpenAIGenerator implements Generator {
     if (!this.streaming) {
       const msg = await this.chat.invoke(messages, { signal: input.signal });
       const u = msg.usage_metadata;
+      const usage = u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens } : undefined;
       const answer = String(msg.content).trim();
+      if (isLlmDecline(answer)) return decline(usage);
       input.onToken?.(answer);
-      return {
-        answer,
-        model: this.model,
-        usage: u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens } : undefined,
-      };
+      return { answer, model: this.model, usage };
     }
     // The abort signal ends the HTTP request mid-answer, and a stalled stream is cut at the deadline.
     const stream = await this.chat.stream(messages, { signal: input.signal });
     let answer = '';
     let usage: Generation['usage'];
     const emit = input.onToken ? trimmedTokens(input.onToken) : undefined;
+    // Tokens are held back while the answer so far could still be the decline marker, then released at once.
+    let held = true;
     for await (const chunk of stream) {
       if (typeof chunk.content === 'string' && chunk.content) {
         answer += chunk.content;
-        emit?.(chunk.content);
+        if (!held) emit?.(chunk.content);
+        else if (!mayBecomeDecline(answer)) {
+          held = false;
+          emit?.(answer);
+        }
       }
       if (chunk.usage_metadata) {
         usage = {
@@ -85,6 +94,8 @@ export class OpenAIGenerator implements Generator {
         };
       }
     }
+    if (held && isLlmDecline(answer)) return decline(usage);
+    if (held) emit?.(answer);
     return { answer: answer.trim(), model: this.model, usage };
   }
 }

@@ -110,11 +110,18 @@ describe('asking a question end to end (gateway -> BullMQ -> worker -> pgvector 
     const res = await api(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
-      json: { question: 'bảo đảm dự thầu', filters: { documentIds: [target.documentId] } },
+      json: { question: 'thời hạn 10 ngày', filters: { documentIds: [target.documentId] } },
     });
     assert.equal(res.status, 200);
     assert.ok(res.json.result.citations.length >= 1);
     for (const c of res.json.result.citations) assert.equal(c.documentId, target.documentId);
+    // Without the filter the same question cites other documents too (several state a 10-day period).
+    const all = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=20' },
+      json: { question: 'thời hạn 10 ngày' },
+    });
+    assert.ok(all.json.result.citations.some((c: { documentId: string }) => c.documentId !== target.documentId));
   });
 
   test('quality mode answers too, with its own mode in the result', async () => {

@@ -88,7 +88,7 @@ describe('declining with an OpenAI-compatible model (the stand-in follows the de
   let stub: LlmStub;
   let stack: TestStack;
   before(async () => {
-    stub = await startLlmStub({ latency: { ttftMs: 5, tokensPerSecond: 5000 } });
+    stub = await startLlmStub({ latency: { ttftMs: 5, tokensPerSecond: 5000 }, declines: true });
     stack = await startTestStack({
       workers: 1,
       ingest: [SAMPLE],

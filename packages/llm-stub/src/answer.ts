@@ -44,11 +44,11 @@ function firstSentence(text: string): string {
  * cited as a real model is asked to, so tests can check citations end to end. At most `maxWords` words
  * (tokens ≈ words), still ending with the citation.
  */
-export function answerFor(prompt: string, maxWords: number): string {
+export function answerFor(prompt: string, maxWords: number, declines = false): string {
   const passages = passagesIn(prompt);
   const first = passages.get(1) ?? [...passages.values()][0];
   if (first === undefined) return NO_PASSAGES_ANSWER;
-  const decline = declineFor(prompt, passages);
+  const decline = declines ? declineFor(prompt, passages) : undefined;
   if (decline) return decline;
   let answer = `According to the documents, ${firstSentence(first) || 'the passage is empty'} [1].`;
   const second = passages.get(2);

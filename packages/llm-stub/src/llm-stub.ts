@@ -42,6 +42,11 @@ export interface LlmStubOptions {
   embeddingDim?: number;
   /** Seed of the PRNG behind jitter, errors and stalls (default 1). */
   seed?: number;
+  /**
+   * Follow a prompt's "reply with exactly X" decline instruction when the context does not fit the question (see
+   * answerFor). Off by default: most tests want an answer to stream whatever they ask.
+   */
+  declines?: boolean;
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -225,8 +230,8 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
         );
       }
       const stall = rand() < m.stallRate;
-      const fullAnswer = answerFor(prompt, Number.MAX_SAFE_INTEGER);
-      const answer = maxTokens === undefined ? fullAnswer : answerFor(prompt, maxTokens);
+      const fullAnswer = answerFor(prompt, Number.MAX_SAFE_INTEGER, opts.declines);
+      const answer = maxTokens === undefined ? fullAnswer : answerFor(prompt, maxTokens, opts.declines);
       const finishReason = answer === fullAnswer ? 'stop' : 'length';
       const promptTokens = texts.reduce((n, t) => n + countWords(t.text), 0);
       const completionTokens = countWords(answer);

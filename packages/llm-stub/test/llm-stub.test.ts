@@ -351,3 +351,17 @@ describe('processes', () => {
     }
   });
 });
+
+describe('declining like a model told to', () => {
+  const system = 'If the passages do not contain the answer, reply with exactly NO_ANSWER and nothing else.';
+  const prompt = (question: string) =>
+    `${system}\nContext passages:\n[1] Bảo đảm dự thầu\nBảo đảm dự thầu được hoàn trả trong 14 ngày.\n\nQuestion: ${question}\nAnswer with citations:`;
+  test('replies the marker when the question does not fit the context, only when asked to decline', () => {
+    assert.equal(answerFor(prompt('How do I bake sourdough bread?'), 512, true), 'NO_ANSWER');
+    assert.equal(answerFor(prompt('Cách nấu phở bò ngon tại nhà?'), 512, true), 'NO_ANSWER');
+    assert.match(answerFor(prompt('Bảo đảm dự thầu được hoàn trả khi nào?'), 512, true), /\[1\]/);
+    assert.match(answerFor(prompt('How do I bake sourdough bread?'), 512), /\[1\]/);
+    // Without the instruction in the prompt there is nothing to reply.
+    assert.match(answerFor(prompt('x').replace(system, ''), 512, true), /\[1\]/);
+  });
+});

@@ -64,6 +64,9 @@ cat <<MSG
   Dashboard   http://127.0.0.1:$port/admin/queues   ${admin_note:-(ADMIN_USER from your environment)}
 
   Try:  curl -s -XPOST localhost:$port/v1/ask -H 'content-type: application/json' -H 'Prefer: wait=20' -d '{"question":"nhà thầu"}'
+  Upload a document (PDF, DOCX, HTML, Markdown, text), then ask about it in its collection:
+        curl -s -F file=@report.pdf -F collection=mine localhost:$port/v1/documents
+        curl -s -XPOST localhost:$port/v1/ask -H 'content-type: application/json' -H 'Prefer: wait=20' -d '{"question":"...","collection":"mine"}'
 
   $workers workers running; Ctrl-C stops everything.
 MSG

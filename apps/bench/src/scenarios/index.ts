@@ -2,6 +2,7 @@ import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 import { baseline } from './baseline.ts';
 import { cache } from './cache.ts';
 import { extract } from './extract.ts';
+import { ingestion } from './ingestion.ts';
 import { largeCorpus } from './large-corpus.ts';
 import { llm } from './llm.ts';
 import { offline } from './offline.ts';
@@ -26,6 +27,10 @@ export const scenarios: Record<string, { about: string; run: (ctx: ScenarioConte
   },
   search: { about: 'searchChunks alone: searches/s and client CPU per search (the retrieval round trip)', run: search },
   cache: { about: 'repeated question and Zipf mix, cache on vs off', run: cache },
+  ingestion: {
+    about: '200 generated 10-page PDFs uploaded over HTTP: pages/s, chunks/s, ask p95 during ingestion vs idle',
+    run: ingestion,
+  },
   streaming: {
     about: '200 SSE clients, 300 ms to the first token then 40 tokens 25 ms apart: added TTFT, tokens/s, CPU per ask',
     run: streaming,

@@ -101,14 +101,19 @@ export async function deliverWebhook(msg: WebhookMessage, o: DeliveryOptions): P
     });
     const chunks: Buffer[] = [];
     let kept = 0;
-    // Leaving the loop early destroys the body stream and with it the connection: the rest is never read.
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      bytesRead += chunk.length;
-      if (kept < SNIPPET_BYTES) {
-        chunks.push(chunk);
-        kept += chunk.length;
+    try {
+      // Leaving the loop early destroys the body stream and with it the connection: the rest is never read.
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        bytesRead += chunk.length;
+        if (kept < SNIPPET_BYTES) {
+          chunks.push(chunk);
+          kept += chunk.length;
+        }
+        if (bytesRead >= cap) break;
       }
-      if (bytesRead >= cap) break;
+    } catch {
+      // The status is the answer: a body cut short, or dripping past the timeout, changes nothing.
+      res.body.destroy();
     }
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     return {

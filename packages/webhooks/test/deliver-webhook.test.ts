@@ -81,6 +81,16 @@ describe('webhook delivery', () => {
     assert.ok(Date.now() - t0 < 10_000, 'gave up long before a hung receiver would let go');
   });
 
+  test('a 2xx is delivered even when its body then drips past the timeout', async () => {
+    const r = await receiver((_n, _req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('accepted, and then nothing more for a long time');
+      return 'handled';
+    });
+    const out = await deliverWebhook({ id: 'm', url: r.url, body }, { ...loopback, timeoutMs: 300 });
+    assert.deepEqual([out.ok, out.kind, out.status], [true, 'delivered', 200]);
+  });
+
   test('a large response body is not read past the cap, and the connection is closed', async () => {
     const total = 64 * 1024 * 1024;
     let sent = 0;

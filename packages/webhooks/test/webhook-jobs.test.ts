@@ -8,6 +8,7 @@ import { WEBHOOK_QUEUE, type WebhookJobData } from '@rag/queue';
 import {
   REDIS_URL,
   deletePrefix,
+  freePort,
   startWebhookReceiver,
   testLogger,
   uniquePrefix,
@@ -123,6 +124,26 @@ describe('delivery jobs', () => {
     const job = await finished('ask-ghost');
     assert.deepEqual(job.returnvalue, { delivered: false, attempts: 0, skipped: 'ask_not_found' });
     assert.equal(r.received.length, n);
+  });
+
+  test('creating a delivery job never throws: a Redis that cannot take it costs the webhook, not the ask', async () => {
+    // Nothing listens there, and the client gives up at once (the gateway's request-path client fails fast too).
+    const down = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    down.on('error', () => {});
+    const closed = new Queue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, { connection: down, prefix });
+    const unreachable = new WebhookJobs({ queue: closed, backoffMs: 200, keepS: 60 });
+    try {
+      assert.equal(await unreachable.hold('ask-x', r.url, Date.now() + 1000), false);
+      assert.equal(await unreachable.sendNow('ask-x', r.url), false);
+      await unreachable.promote('ask-x');
+      await unreachable.drop('ask-x');
+    } finally {
+      await closed.close().catch(() => {});
+      down.disconnect();
+    }
   });
 
   test('a target refused at delivery is given up at once: no attempt could pass', async () => {

@@ -19,7 +19,7 @@ try {
     await page.setViewportSize({ width, height });
     await page.goto(`${stack.url}/`);
     await page.locator('body[data-ready="true"]').waitFor();
-    for (const q of ['Hợp đồng trọn gói là gì?', 'Bảo đảm dự thầu là gì?']) {
+    for (const q of ['Hợp đồng trọn gói là gì?', 'Quyết định phê duyệt kết quả lựa chọn nhà thầu gói thầu số 05']) {
       await page.getByLabel('Question', { exact: true }).fill(q);
       await page.getByRole('button', { name: 'Ask', exact: true }).click();
       await page.waitForFunction(() => /Answered in/.test(document.getElementById('ask-status')?.textContent ?? ''));

@@ -78,8 +78,9 @@ export class DocumentsPanel {
     const del = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${d.documentId}` }, 'Delete');
     del.addEventListener('click', () => void this.remove(d, del));
     const detail: string[] = [d.status];
-    if (d.pages !== undefined) detail.push(`${d.pages} pages`);
-    if (d.chunks !== undefined) detail.push(`${d.chunks} chunks`);
+    const count = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+    if (d.pages !== undefined) detail.push(count(d.pages, 'page'));
+    if (d.chunks !== undefined) detail.push(count(d.chunks, 'chunk'));
     return h(
       'li',
       { 'data-id': d.id },

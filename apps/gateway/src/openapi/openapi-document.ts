@@ -46,7 +46,8 @@ export function createOpenApiDocument(opts: { version?: string } = {}) {
       version: opts.version ?? '0.1.0',
       description:
         'Asynchronous RAG over a job queue: ask a question, get a cited answer by polling, long-polling, ' +
-        'waiting in the request or streaming its tokens. Errors are `{"error": {"code", "message", "details"?}}`.',
+        'waiting in the request or streaming its tokens. Errors are `{"error": {"code", "message", "details"?}}`. ' +
+        'The Bull Board dashboard at /admin/queues (HTTP basic auth) is a web UI, not described here.',
     },
     tags: [
       { name: 'asks', description: 'Questions and their answers' },

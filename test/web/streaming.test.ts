@@ -90,6 +90,35 @@ describe('the page streams an answer over Server-Sent Events (Chromium)', () => 
     await page.close();
   });
 
+  test('without an event stream (404 from a gateway lacking it) the page long-polls to the same answer', async () => {
+    generator.gapMs = 300;
+    const page = await open();
+    await page.route(/\/v1\/ask\/[^/]+\/events$/, (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: 'application/json',
+        body: '{"error":{"code":"not_found","message":"no route"}}',
+      }),
+    );
+    const polls: string[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (r.method() === 'GET' && /^\/v1\/ask\/[^/]+$/.test(u.pathname)) polls.push(u.search);
+    });
+    await page.getByLabel('Question', { exact: true }).fill('Thời gian có hiệu lực của hồ sơ dự thầu');
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    await page.waitForFunction(
+      () => /Answered in/.test(document.getElementById('ask-status')?.textContent ?? ''),
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
+    assert.equal(await page.locator('#answer').textContent(), generator.pieces.join(''));
+    assert.ok(polls.length >= 1, 'the answer came by GET /v1/ask/{id}');
+    await page.close();
+  });
+
   test('cancelling a streaming ask stops it where it is', async () => {
     generator.gapMs = 1000;
     const page = await open();

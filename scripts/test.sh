@@ -17,4 +17,7 @@ mapfile -t files < <(find "${targets[@]}" -path '*/node_modules' -prune -o -name
 [ ${#files[@]} -gt 0 ] || fail "no test files under ${targets[*]}"
 say "running ${#files[@]} test files"
 # One file at a time: the fault tests stop Redis/PostgreSQL processes and the load tests measure timing.
-exec node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"
+# --test-force-exit: a test file whose tests all finished ends even if a client it closed still holds a handle
+# (test/scale/redis-cluster.test.ts did so once in two fresh-clone runs: its tests passed, the file then waited
+# 180 s). Leaks are still bugs; this keeps one from hanging the suite.
+exec node --test --test-force-exit --test-concurrency=1 --test-timeout=180000 "${files[@]}"

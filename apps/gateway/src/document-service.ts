@@ -1,11 +1,12 @@
 import type { Queue } from 'bullmq';
 import type { DocumentView } from '@rag/contract';
 import {
-  bumpCorpusVersion,
+  changeCorpus,
   createVersion,
   deleteDocument,
   dropContent,
   getDocumentView,
+  inTransaction,
   listDocuments,
   type Pool,
 } from '@rag/db';
@@ -47,11 +48,8 @@ export class DocumentService {
     upload: ReceivedUpload,
     meta: { collection: string; documentId: string; title?: string },
   ): Promise<DocumentView> {
-    const client = await this.d.pool.connect();
-    let ids: { key: string; versionId: string };
-    try {
-      await client.query('BEGIN');
-      ids = await createVersion(client, {
+    const ids = await inTransaction(this.d.pool, (client) =>
+      createVersion(client, {
         collection: meta.collection,
         documentId: meta.documentId,
         title: meta.title,
@@ -59,15 +57,11 @@ export class DocumentService {
         byteSize: upload.byteSize,
         sha256: upload.sha256,
         contentOid: upload.contentOid,
-      });
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+      }),
+    ).catch(async (err: unknown) => {
       await dropContent(this.d.pool, upload.contentOid).catch(() => {});
       throw err;
-    } finally {
-      client.release();
-    }
+    });
     try {
       await this.d.queue.add(
         INGEST_JOB,
@@ -99,22 +93,12 @@ export class DocumentService {
    */
   async delete(key: string): Promise<boolean> {
     if (!DOCUMENT_KEY.test(key)) return false;
-    const client = await this.d.pool.connect();
-    let version: number;
-    try {
-      await client.query('BEGIN');
-      if (!(await deleteDocument(client, key))) {
-        await client.query('ROLLBACK');
-        return false;
-      }
-      version = await bumpCorpusVersion(client);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    const { version } = await changeCorpus(
+      this.d.pool,
+      (client) => deleteDocument(client, key),
+      (deleted) => deleted,
+    );
+    if (version === undefined) return false;
     await publishCorpusVersion(this.d.redis, this.d.keys, version);
     return true;
   }

@@ -2,7 +2,7 @@ import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { IngestProgress } from '@rag/contract';
 import {
   applyVersion,
-  bumpCorpusVersion,
+  changeCorpus,
   claimVersion,
   failVersion,
   readContent,
@@ -93,31 +93,23 @@ export function createIngestProcessor(d: ProcessIngestDeps) {
       });
       await progress({ stage: 'storing', pages, chunks: pieces.length, embedded: pieces.length });
       combined.throwIfAborted();
-      const client = await d.pool.connect();
-      let outcome: Awaited<ReturnType<typeof applyVersion>>;
-      let version: number | undefined;
-      try {
-        await client.query('BEGIN');
-        outcome = await applyVersion(
-          client,
-          v,
-          {
-            title,
-            source: `upload:${v.fileName}`,
-            metadata: { bytes: v.byteSize, format: doc.format, embeddingModel: d.embedder.model, versionId },
-            contentHash: v.sha256,
-            pageCount: pages ?? null,
-          },
-          chunks,
-        );
-        if (outcome === 'applied') version = await bumpCorpusVersion(client);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      const { result: outcome, version } = await changeCorpus(
+        d.pool,
+        (client) =>
+          applyVersion(
+            client,
+            v,
+            {
+              title,
+              source: `upload:${v.fileName}`,
+              metadata: { bytes: v.byteSize, format: doc.format, embeddingModel: d.embedder.model, versionId },
+              contentHash: v.sha256,
+              pageCount: pages ?? null,
+            },
+            chunks,
+          ),
+        (outcome) => outcome === 'applied',
+      );
       if (version !== undefined) {
         // Best effort: if Redis is unreachable now, cached answers may cite the old version until CACHE_TTL_S.
         await publishCorpusVersion(d.redis, d.keys, version).catch((err: unknown) =>

@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {
-  bumpCorpusVersion,
-  documentKey,
-  getCorpusVersion,
-  getDocumentHashes,
-  replaceDocument,
-  type Pool,
-} from '@rag/db';
+import { changeCorpus, documentKey, getCorpusVersion, getDocumentHashes, replaceDocument, type Pool } from '@rag/db';
 import { buildHnswIndex, dropHnswIndex, settleAfterBulkLoad } from '@rag/db';
 import { DEFAULT_COLLECTION } from '@rag/contract';
 import type { Embedder } from '@rag/rag';
@@ -87,10 +80,8 @@ async function writeDocument(
     ? await reusableEmbeddings(o.pool, documentKey(collection, p.file.documentId), title, o.embedder.model)
     : undefined;
   const { chunks, reused } = await embedChunks(pieces, { title, embedder: o.embedder, batchSize: o.batchSize, known });
-  const client = await o.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await replaceDocument(
+  await changeCorpus(o.pool, (client) =>
+    replaceDocument(
       client,
       {
         documentId: p.file.documentId,
@@ -102,15 +93,8 @@ async function writeDocument(
         pageCount: doc.pageCount ?? null,
       },
       chunks,
-    );
-    await bumpCorpusVersion(client);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+    ),
+  );
   return { chunks: chunks.length, reused };
 }
 

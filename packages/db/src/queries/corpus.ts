@@ -7,9 +7,45 @@ export async function getCorpusVersion(db: pg.ClientBase | pg.Pool): Promise<num
 }
 
 /** Bumps the corpus version inside the caller's transaction; returns the new version. */
-export async function bumpCorpusVersion(client: pg.ClientBase): Promise<number> {
+async function bumpCorpusVersion(client: pg.ClientBase): Promise<number> {
   const r = await client.query<{ version: string }>(
     'UPDATE corpus_state SET version = version + 1, updated_at = now() RETURNING version',
   );
   return Number(r.rows[0].version);
+}
+
+/**
+ * Runs `fn` in one transaction on a connection of `pool`: COMMIT when it resolves, ROLLBACK (and rethrow) when it
+ * throws; the connection is released either way.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Changes documents and the corpus version together: `change` runs inside one transaction and, when `changed` says
+ * its result altered the corpus (by default always), the corpus version is bumped in the same transaction, so a
+ * reader never sees new chunks under the old version or the reverse. Returns `change`'s result and the new version
+ * (undefined when nothing changed); the caller publishes that version to the answer cache.
+ */
+export function changeCorpus<T>(
+  pool: pg.Pool,
+  change: (client: pg.PoolClient) => Promise<T>,
+  changed: (result: T) => boolean = () => true,
+): Promise<{ result: T; version: number | undefined }> {
+  return inTransaction(pool, async (client) => {
+    const result = await change(client);
+    return { result, version: changed(result) ? await bumpCorpusVersion(client) : undefined };
+  });
 }

@@ -15,7 +15,14 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
   before(async () => {
     stack = await startTestStack({ workers: 1, env: { MAX_UPLOAD_BYTES: String(256 * 1024) } });
   });
-  after(() => stack.close());
+  after(async () => {
+    await stack.close();
+    // Closing the worker closed its extraction children too (and closing again is harmless).
+    const extractors = stack.workers[0].extractors!;
+    assert.equal(extractors.children, 0);
+    await extractors.close();
+    await assert.rejects(extractors.extract(new Uint8Array([0x25, 0x50, 0x44, 0x46])), /closed/u);
+  });
 
   test('upload -> 202 with Location -> ready with its chunks -> an ask in its collection cites it', async () => {
     const up = await uploadDocument(stack.url, {
@@ -86,6 +93,15 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     const vi = await ask(stack, 'hạn nộp hồ sơ', { collection: 'formats' });
     assert.equal(vi.json.result.citations[0].documentId, 'thong-bao.html');
     assert.equal(vi.json.result.citations[0].page, undefined);
+
+    // The three were parsed by the worker's warm extraction children: at most one started per ingest slot, none
+    // per document, and they stay up for the next documents.
+    const extractors = stack.workers[0].extractors;
+    assert.ok(extractors, 'the worker keeps an extractor pool');
+    const slots = stack.config.INGEST_CONCURRENCY;
+    assert.ok(extractors.stats.spawned >= 1 && extractors.stats.spawned <= slots, JSON.stringify(extractors.stats));
+    assert.equal(extractors.stats.lost, 0, JSON.stringify(extractors.stats));
+    assert.ok(extractors.children >= 1 && extractors.children <= slots, `children: ${extractors.children}`);
   });
 
   test('a long Vietnamese text is accepted whatever byte its first 64 KiB end on', async () => {

@@ -9,7 +9,7 @@ import {
   setVersionProgress,
   type Pool,
 } from '@rag/db';
-import { ExtractError, isExtractError } from '@rag/extract';
+import { ExtractError, isExtractError, type ExtractorPool } from '@rag/extract';
 import { chunkDocument, embedChunks, extractFile, reusableEmbeddings } from '@rag/ingest';
 import type { Logger } from '@rag/observability';
 import {
@@ -35,6 +35,8 @@ export interface ProcessIngestDeps {
   batchSize: number;
   /** Per-document time limit (INGEST_TIMEOUT_MS). */
   timeoutMs: number;
+  /** Warm child processes that parse PDF, DOCX and HTML (one pool per worker process). */
+  extractors: Pick<ExtractorPool, 'extract'>;
 }
 
 class IngestTimeoutError extends Error {}
@@ -76,6 +78,7 @@ export function createIngestProcessor(d: ProcessIngestDeps) {
       const doc = await extractFile(bytes, v.fileName, {
         timeoutMs: Math.max(1000, startedAt + d.timeoutMs - Date.now()),
         signal: combined,
+        extractors: d.extractors,
       });
       const pieces = await chunkDocument(doc, { chunkSize: d.chunkSize, chunkOverlap: d.chunkOverlap });
       if (pieces.length === 0) throw new ExtractError('no_text', 'No text was found in the document.');

@@ -4,6 +4,7 @@ import type { Worker } from 'bullmq';
 import { DEFAULT_METRICS_PORT, type Config } from '@rag/config';
 import type { AskResult } from '@rag/contract';
 import { assertEmbeddingDim, closePool, createPool, getCorpusVersion, type Pool } from '@rag/db';
+import { ExtractorPool } from '@rag/extract';
 import { Resources, StartError, listen } from '@rag/lifecycle';
 import { createMetrics, StatsWindow, type Logger } from '@rag/observability';
 import {
@@ -25,7 +26,7 @@ import {
 import type { Embedder, Generator } from '@rag/rag';
 import { consumeAsks } from './consume-asks.ts';
 import { heartbeatFigures } from './heartbeat-figures.ts';
-import { startIngestWorker } from './ingest-worker.ts';
+import { extractorPoolOptions, startIngestWorker } from './ingest-worker.ts';
 import { closeServer, metricsServer } from './metrics-server.ts';
 import { createAskProcessor } from './process-ask.ts';
 import { startWebhookWorker } from './webhook-worker.ts';
@@ -47,6 +48,8 @@ export interface WorkerApp {
   worker: Worker<AskJobData, AskResult>;
   /** The ingestion worker (absent with INGEST_CONCURRENCY=0). */
   ingestWorker?: Worker<IngestJobData, IngestJobResult>;
+  /** The child processes that parse uploaded PDF, DOCX and HTML (absent with INGEST_CONCURRENCY=0). */
+  extractors?: ExtractorPool;
   /** http://host:port of this worker's /metrics, /healthz. */
   metricsUrl: string;
   /** Finishes (or after SHUTDOWN_TIMEOUT_MS hands back) active asks, then closes everything. Idempotent. */
@@ -140,14 +143,18 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     );
 
     // Documents, in slots of their own; closed after the ask consumer, in parallel with nothing else to wait for.
-    const ingest =
+    // The parsing children are closed after the ingest worker has finished or handed back its documents.
+    const extractors =
       config.INGEST_CONCURRENCY > 0
-        ? opened.add(
-            'ingest worker',
-            startIngestWorker(config, { embedder: providers.embedder, redis: conns.redis, keys, logger }),
-            (w) => w.close(),
-          )
+        ? opened.add('extractor pool', new ExtractorPool(extractorPoolOptions(config)), (p) => p.close())
         : undefined;
+    const ingest = extractors
+      ? opened.add(
+          'ingest worker',
+          startIngestWorker(config, { embedder: providers.embedder, redis: conns.redis, keys, logger, extractors }),
+          (w) => w.close(),
+        )
+      : undefined;
 
     consumer = await consumeAsks(config, {
       processAsk,
@@ -184,7 +191,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       (closing ??= closeOpened().then(() => {
         logger.info('worker stopped');
       }));
-    return { id, worker: consumer.worker, ingestWorker: ingest?.worker, metricsUrl, close };
+    return { id, worker: consumer.worker, ingestWorker: ingest?.worker, extractors, metricsUrl, close };
   } catch (err) {
     await closeOpened();
     throw err;

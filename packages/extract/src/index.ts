@@ -1,6 +1,12 @@
 export { extractDocument } from './sandbox/extract-document.ts';
 export { ExtractorPool } from './sandbox/extractor-pool.ts';
-export type { ExtractOptions, ExtractorPoolOptions, ExtractResult, ExtractStats } from './sandbox/extractor-pool.ts';
+export type {
+  ExtractOptions,
+  ExtractorPoolOptions,
+  ExtractorPoolStats,
+  ExtractResult,
+  ExtractStats,
+} from './sandbox/extractor-pool.ts';
 export { detectFormat } from './detect-format.ts';
 export { ExtractError, isExtractError } from './errors.ts';
 export type { ExtractErrorCode } from './errors.ts';

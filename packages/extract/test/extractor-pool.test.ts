@@ -43,11 +43,29 @@ describe('ExtractorPool keeps warm child processes and replaces the ones that fa
       const big = await makeManyPagesPdf(100);
       await assert.rejects(pool.extract(big, { timeoutMs: 30 }), (e) => codeOf(e) === 'timeout');
       assert.deepEqual(liveChildren(), []);
+      assert.equal(pool.children, 0);
       const doc = await pool.extract(html(), { filename: 'tb.html' });
       assert.equal(doc.format, 'html');
+      assert.deepEqual(pool.stats, { spawned: 2, recycledAfterDocuments: 0, recycledForMemory: 0, lost: 1 });
     } finally {
       await pool.close();
     }
+  });
+
+  test('a child left holding more than recycleRssBytes after a document is replaced before the next', async () => {
+    // Every child holds more than 1 MiB, so each document gets a fresh one; a generous bound keeps the child.
+    const lean = new ExtractorPool({ processes: 1, recycleRssBytes: 1024 * 1024 });
+    const roomy = new ExtractorPool({ processes: 1 });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await lean.extract(html(), { filename: `${i}.html` })).title, TITLE);
+      assert.deepEqual(lean.stats, { spawned: 3, recycledAfterDocuments: 0, recycledForMemory: 3, lost: 0 });
+      for (let i = 0; i < 3; i++) await roomy.extract(html(), { filename: `${i}.html` });
+      assert.deepEqual(roomy.stats, { spawned: 1, recycledAfterDocuments: 0, recycledForMemory: 0, lost: 0 });
+      assert.equal(roomy.children, 1);
+    } finally {
+      await Promise.all([lean.close(), roomy.close()]);
+    }
+    assert.deepEqual(liveChildren(), []);
   });
 
   test('callers beyond the pool size wait their turn: never more children than processes', async () => {

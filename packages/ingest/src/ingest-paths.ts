@@ -4,6 +4,7 @@ import path from 'node:path';
 import { changeCorpus, documentKey, getCorpusVersion, getDocumentHashes, replaceDocument, type Pool } from '@rag/db';
 import { buildHnswIndex, dropHnswIndex, settleAfterBulkLoad } from '@rag/db';
 import { DEFAULT_COLLECTION } from '@rag/contract';
+import { ExtractorPool } from '@rag/extract';
 import type { Embedder } from '@rag/rag';
 import { collectFiles, type SourceFile } from './collect-files.ts';
 import { extractFile } from './extract-file.ts';
@@ -71,9 +72,10 @@ async function writeDocument(
   p: Awaited<ReturnType<typeof prepare>>,
   o: IngestOptions,
   existed: boolean,
+  extractors: ExtractorPool,
 ): Promise<{ chunks: number; reused: number }> {
   const collection = o.collection ?? DEFAULT_COLLECTION;
-  const doc = await extractFile(p.bytes, p.file.absPath, { timeoutMs: o.timeoutMs ?? 300_000 });
+  const doc = await extractFile(p.bytes, p.file.absPath, { timeoutMs: o.timeoutMs ?? 300_000, extractors });
   const title = doc.title ?? path.basename(p.file.absPath);
   const pieces = await chunkDocument(doc, { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap });
   const known = existed
@@ -100,7 +102,8 @@ async function writeDocument(
 
 /**
  * Ingests files and folders: new or changed documents are chunked, embedded in batches and written in one
- * transaction each (old chunks replaced atomically); unchanged ones (same content hash) are skipped.
+ * transaction each (old chunks replaced atomically); unchanged ones (same content hash) are skipped. PDF, DOCX and
+ * HTML are parsed by one ExtractorPool of `concurrency` warm children for the whole run, closed at its end.
  */
 export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
@@ -116,6 +119,7 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
   let reused = 0;
   let done = 0;
   if (o.deferIndex) await dropHnswIndex(o.pool);
+  const concurrency = Math.max(1, o.concurrency ?? 4);
   const queue = [...files];
   const runOne = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
@@ -123,7 +127,7 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
       if (stored.get(f.documentId) === p.contentHash) unchanged++;
       else {
         // Not `chunks += await ...`: that reads `chunks` before the await and loses the other runners' counts.
-        const written = await writeDocument(p, o, stored.has(f.documentId));
+        const written = await writeDocument(p, o, stored.has(f.documentId), extractors);
         chunks += written.chunks;
         reused += written.reused;
         documents++;
@@ -132,7 +136,13 @@ export async function ingestPaths(inputs: string[], o: IngestOptions): Promise<I
       o.onProgress?.({ done, total: files.length, chunks });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 4) }, runOne));
+  // Started lazily by the pool: a run of Markdown files only never starts a child.
+  const extractors = new ExtractorPool({ processes: concurrency, timeoutMs: o.timeoutMs ?? 300_000 });
+  try {
+    await Promise.all(Array.from({ length: concurrency }, runOne));
+  } finally {
+    await extractors.close();
+  }
   let indexSeconds: number | undefined;
   if (o.deferIndex) {
     const t = performance.now();

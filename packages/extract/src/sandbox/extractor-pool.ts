@@ -26,6 +26,12 @@ export interface ExtractorPoolOptions {
    * @defaultValue 1 GiB
    */
   maxMemoryBytes?: number;
+  /**
+   * Resident memory past which a child that finished its document is replaced before the next one (parsers and
+   * V8 rarely give memory back, so a warm child only grows); below maxMemoryBytes, which kills mid-document.
+   * @defaultValue half of maxMemoryBytes
+   */
+  recycleRssBytes?: number;
   /** Default per-document time limit. @defaultValue 60000 */
   timeoutMs?: number;
 }
@@ -72,6 +78,20 @@ interface Slot {
   child?: ChildProcess;
   stderr: string;
   documents: number;
+  /** The child's resident bytes when it answered its last document. */
+  rssBytes: number;
+}
+
+/** What a pool has done since it was made, for logs and tests. */
+export interface ExtractorPoolStats {
+  /** Child processes started. */
+  spawned: number;
+  /** Children replaced because they had parsed `documentsPerProcess` documents. */
+  recycledAfterDocuments: number;
+  /** Children replaced because their resident memory passed `recycleRssBytes` after a document. */
+  recycledForMemory: number;
+  /** Children killed mid-document (timeout, memory bound, abort) or found dead (crash). */
+  lost: number;
 }
 
 /**
@@ -87,15 +107,27 @@ export class ExtractorPool {
   readonly #waiting: { take: (slot: Slot) => void; fail: (err: unknown) => void }[] = [];
   #nextId = 0;
   #closed?: Promise<void>;
+  readonly #stats: ExtractorPoolStats = { spawned: 0, recycledAfterDocuments: 0, recycledForMemory: 0, lost: 0 };
+
+  /** Counts since the pool was made (a copy). */
+  get stats(): ExtractorPoolStats {
+    return { ...this.#stats };
+  }
+
+  /** Child processes alive now (idle or parsing). */
+  get children(): number {
+    return this.#slots.filter((s) => s.child && s.child.exitCode === null && s.child.signalCode === null).length;
+  }
 
   constructor(opts: ExtractorPoolOptions = {}) {
     this.#opts = {
       processes: Math.max(1, opts.processes ?? 1),
       documentsPerProcess: Math.max(1, opts.documentsPerProcess ?? 50),
       maxMemoryBytes: opts.maxMemoryBytes ?? 1024 * MiB,
+      recycleRssBytes: opts.recycleRssBytes ?? Math.floor((opts.maxMemoryBytes ?? 1024 * MiB) / 2),
       timeoutMs: opts.timeoutMs ?? 60_000,
     };
-    this.#slots = Array.from({ length: this.#opts.processes }, () => ({ stderr: '', documents: 0 }));
+    this.#slots = Array.from({ length: this.#opts.processes }, () => ({ stderr: '', documents: 0, rssBytes: 0 }));
     this.#idle = [...this.#slots];
   }
 
@@ -151,7 +183,13 @@ export class ExtractorPool {
   }
 
   #release(slot: Slot): void {
-    if (slot.child && slot.documents >= this.#opts.documentsPerProcess) void this.#retire(slot);
+    if (slot.child && slot.documents >= this.#opts.documentsPerProcess) {
+      this.#stats.recycledAfterDocuments++;
+      void this.#retire(slot);
+    } else if (slot.child && slot.rssBytes > this.#opts.recycleRssBytes) {
+      this.#stats.recycledForMemory++;
+      void this.#retire(slot);
+    }
     // An idle child must not keep the caller's process alive.
     slot.child?.unref();
     slot.child?.channel?.unref();
@@ -176,9 +214,11 @@ export class ExtractorPool {
         // not permitted here: parse at normal priority
       }
     }
+    this.#stats.spawned++;
     slot.child = child;
     slot.stderr = '';
     slot.documents = 0;
+    slot.rssBytes = 0;
     child.stderr?.on('data', (d: Buffer) => {
       slot.stderr = (slot.stderr + d.toString()).slice(-4000);
     });
@@ -234,12 +274,16 @@ export class ExtractorPool {
         child.off('close', onClose);
         if (doc) resolve({ ...doc, stats: { ms: Math.round(performance.now() - started), peakRssBytes: peak } });
         else if (keepChild) reject(err);
-        else void this.#retire(slot).then(() => reject(err));
+        else {
+          this.#stats.lost++;
+          void this.#retire(slot).then(() => reject(err));
+        }
       };
       const onAbort = () => finish(opts.signal!.reason);
       const onMessage = (reply: ChildReply) => {
         if (reply.id !== id) return;
         peak = Math.max(peak, reply.rssBytes);
+        slot.rssBytes = reply.rssBytes;
         // The child may finish between two watchdog samples; its memory at the end still counts.
         if (peak > maxMemory) finish(overMemory());
         else if (reply.ok) finish(undefined, reply.doc);

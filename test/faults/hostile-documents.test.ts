@@ -2,21 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  api,
-  createTestDatabase,
-  deletePrefix,
-  REDIS_URL,
-  ROOT,
-  startProcess,
-  testConfig,
-  testLogger,
-  uniquePrefix,
-  uploadDocument,
-  waitForDocument,
-  type Proc,
-  type TestDatabase,
-} from '@rag/testing';
+import { api, ROOT, uploadDocument, waitForDocument, type Proc } from '@rag/testing';
 import {
   makeEncryptedPdf,
   makeExecutable,
@@ -24,7 +10,7 @@ import {
   makeTextlessPdf,
   makeZipBombDocx,
 } from '@rag/testing/documents';
-import { startGatewayApp, type GatewayApp } from '@rag/gateway';
+import { startWorkerProcesses, type WorkerProcessStack } from '../support/worker-processes.ts';
 
 const MiB = 1024 * 1024;
 
@@ -41,31 +27,18 @@ function memoryOf(pid: number): { rss: number; peak: number } {
  * as usual and the worker's own memory stays flat (parsing happens in child processes it starts and kills).
  */
 describe('fault: hostile documents uploaded over HTTP', () => {
-  let db: TestDatabase;
-  let gateway: GatewayApp;
+  let stack: WorkerProcessStack;
   let worker: Proc;
-  const prefix = uniquePrefix('hostile-docs');
 
   before(async () => {
-    db = await createTestDatabase();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      INGEST_CONCURRENCY: '2',
-      INGEST_TIMEOUT_MS: '60000',
-      METRICS_PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    };
-    gateway = await startGatewayApp(testConfig(env), { logger: testLogger() });
-    worker = await startProcess('worker', 'apps/worker/src/main.ts', env);
+    stack = await startWorkerProcesses({
+      name: 'hostile-docs',
+      env: { INGEST_CONCURRENCY: '2', INGEST_TIMEOUT_MS: '60000' },
+    });
+    worker = await stack.startWorker('worker');
   });
   after(async () => {
-    await worker?.stop('SIGKILL');
-    await gateway?.close();
-    await deletePrefix(prefix);
-    await db?.drop();
+    await stack?.close();
   });
 
   test('each hostile file fails with its reason; a good document, asks and the worker are undisturbed', async () => {
@@ -86,17 +59,17 @@ describe('fault: hostile documents uploaded over HTTP', () => {
     const t0 = Date.now();
 
     // The good documents go first, the hostile ones right behind them, asks while all of it is being processed.
-    const good = await uploadDocument(gateway.url, {
+    const good = await uploadDocument(stack.gateway.url, {
       fileName: 'quyet-dinh-phe-duyet.pdf',
       content: fs.readFileSync(path.join(ROOT, 'data/sample/vi/quyet-dinh-phe-duyet-ket-qua-lua-chon-nha-thau.pdf')),
     });
     assert.equal(good.status, 202, good.text);
-    const large = await uploadDocument(gateway.url, { fileName: 'lots-200-pages.pdf', content: big });
+    const large = await uploadDocument(stack.gateway.url, { fileName: 'lots-200-pages.pdf', content: big });
     assert.equal(large.status, 202, large.text);
-    const uploads = await Promise.all(hostile.map((h) => uploadDocument(gateway.url, h)));
+    const uploads = await Promise.all(hostile.map((h) => uploadDocument(stack.gateway.url, h)));
     const asks = await Promise.all(
       ['giá trúng thầu gói thầu số 05', 'thời gian thực hiện hợp đồng', 'bảo đảm thực hiện hợp đồng'].map((q) =>
-        api(gateway.url, '/v1/ask', { method: 'POST', json: { question: q } }),
+        api(stack.gateway.url, '/v1/ask', { method: 'POST', json: { question: q } }),
       ),
     );
 
@@ -111,7 +84,7 @@ describe('fault: hostile documents uploaded over HTTP', () => {
         continue;
       }
       assert.equal(up.status, 202, `${h.fileName}: ${up.text}`);
-      const doc = await waitForDocument(gateway.url, up.json.id, { timeoutMs: 240_000 });
+      const doc = await waitForDocument(stack.gateway.url, up.json.id, { timeoutMs: 240_000 });
       assert.equal(doc.status, 'failed', `${h.fileName}: ${JSON.stringify(doc)}`);
       assert.equal(doc.error?.code, h.code, `${h.fileName}: ${JSON.stringify(doc.error)}`);
       assert.ok(
@@ -121,21 +94,21 @@ describe('fault: hostile documents uploaded over HTTP', () => {
       outcomes.push(`${h.fileName}: failed ${doc.error.code}`);
     }
 
-    const goodDoc = await waitForDocument(gateway.url, good.json.id, { timeoutMs: 120_000 });
+    const goodDoc = await waitForDocument(stack.gateway.url, good.json.id, { timeoutMs: 120_000 });
     assert.equal(goodDoc.status, 'ready', JSON.stringify(goodDoc));
     assert.equal(goodDoc.pages, 4);
-    const largeDoc = await waitForDocument(gateway.url, large.json.id, { timeoutMs: 120_000 });
+    const largeDoc = await waitForDocument(stack.gateway.url, large.json.id, { timeoutMs: 120_000 });
     assert.equal(largeDoc.status, 'ready', JSON.stringify(largeDoc));
     assert.equal(largeDoc.pages, 200);
     const seconds = (Date.now() - t0) / 1000;
 
     for (const a of asks) {
       assert.equal(a.status, 202, a.text);
-      const r = await api(gateway.url, `/v1/ask/${a.json.id}?wait=30`);
+      const r = await api(stack.gateway.url, `/v1/ask/${a.json.id}?wait=30`);
       assert.equal(r.json.status, 'completed', r.text);
     }
     // Asked after ingestion: the PDF is cited with its page.
-    const cited = await api(gateway.url, '/v1/ask', {
+    const cited = await api(stack.gateway.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=30' },
       json: { question: 'Giá trúng thầu gói thầu số 05 là bao nhiêu?' },

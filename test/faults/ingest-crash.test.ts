@@ -2,77 +2,45 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
-import {
-  api,
-  createTestDatabase,
-  deletePrefix,
-  REDIS_URL,
-  startProcess,
-  testConfig,
-  testLogger,
-  uniquePrefix,
-  uploadDocument,
-  waitForDocument,
-  waitUntil,
-  type Proc,
-  type TestDatabase,
-} from '@rag/testing';
-import { startGatewayApp, type GatewayApp } from '@rag/gateway';
+import { api, uploadDocument, waitForDocument, waitUntil } from '@rag/testing';
+import { startWorkerProcesses, type WorkerProcessStack } from '../support/worker-processes.ts';
 
 /**
  * Ingestion workers as real processes (so one can be killed mid-document), the gateway in this process, and the
  * embeddings endpoint stand-in on loopback made slow, so a document takes seconds of embedding batches.
  */
 describe('fault: a worker killed with -9 in the middle of ingesting a document', () => {
-  let db: TestDatabase;
   let stub: LlmStub;
-  let gateway: GatewayApp;
-  const prefix = uniquePrefix('ingest-crash');
-  const workers: Proc[] = [];
-  let env: Record<string, string>;
+  let stack: WorkerProcessStack;
 
   before(async () => {
-    db = await createTestDatabase();
     stub = await startLlmStub({ latency: { embeddingLatencyMs: 250 } });
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      EMBEDDINGS_PROVIDER: 'openai',
-      OPENAI_BASE_URL: stub.url,
-      OPENAI_API_KEY: 'test',
-      EMBEDDING_BATCH_SIZE: '4',
-      CHUNK_SIZE: '200',
-      CHUNK_OVERLAP: '20',
-      INGEST_CONCURRENCY: '2',
-      WORKER_LOCK_DURATION_MS: '2000',
-      METRICS_PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    };
-    gateway = await startGatewayApp(testConfig(env), { logger: testLogger() });
+    stack = await startWorkerProcesses({
+      name: 'ingest-crash',
+      env: {
+        EMBEDDINGS_PROVIDER: 'openai',
+        OPENAI_BASE_URL: stub.url,
+        OPENAI_API_KEY: 'test',
+        EMBEDDING_BATCH_SIZE: '4',
+        CHUNK_SIZE: '200',
+        CHUNK_OVERLAP: '20',
+        INGEST_CONCURRENCY: '2',
+        WORKER_LOCK_DURATION_MS: '2000',
+      },
+    });
   });
   after(async () => {
-    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
-    await gateway.close();
-    await stub.close();
-    await deletePrefix(prefix);
-    await db.drop();
+    await stack?.close();
+    await stub?.close();
   });
 
-  const startWorker = async (name: string) => {
-    const w = await startProcess(name, 'apps/worker/src/main.ts', env);
-    workers.push(w);
-    return w;
-  };
-
   test('the document is picked up again from its stored bytes and ends ready once, with every chunk once', async () => {
-    const a = await startWorker('worker-a');
+    const a = await stack.startWorker('worker-a');
     const paragraphs = Array.from(
       { length: 60 },
       (_, i) => `Điều ${i + 1}. Nhà thầu phải nộp bảo đảm dự thầu số ${i + 1} trước thời điểm đóng thầu theo quy định.`,
     );
-    const up = await uploadDocument(gateway.url, {
+    const up = await uploadDocument(stack.gateway.url, {
       fileName: 'quy-dinh.md',
       content: `# Quy định bảo đảm dự thầu\n\n${paragraphs.join('\n\n')}`,
     });
@@ -80,7 +48,7 @@ describe('fault: a worker killed with -9 in the middle of ingesting a document',
     // Mid-document: some batches embedded, not all.
     const mid = await waitUntil(
       async () => {
-        const r = await api(gateway.url, `/v1/documents/${up.json.id}`);
+        const r = await api(stack.gateway.url, `/v1/documents/${up.json.id}`);
         const p = r.json.progress;
         return r.json.status === 'processing' && p?.stage === 'embedding' && p.embedded > 0 ? r.json : undefined;
       },
@@ -90,12 +58,12 @@ describe('fault: a worker killed with -9 in the middle of ingesting a document',
     await a.stop('SIGKILL');
     const killedAt = mid.progress;
 
-    await startWorker('worker-b');
-    const done = await waitForDocument(gateway.url, up.json.id, { timeoutMs: 60_000 });
+    await stack.startWorker('worker-b');
+    const done = await waitForDocument(stack.gateway.url, up.json.id, { timeoutMs: 60_000 });
     assert.equal(done.status, 'ready', JSON.stringify(done));
     assert.equal(done.chunks, killedAt.chunks);
 
-    const c = new pg.Client({ connectionString: db.url });
+    const c = new pg.Client({ connectionString: stack.db.url });
     await c.connect();
     try {
       const rows = await c.query(
@@ -114,7 +82,7 @@ describe('fault: a worker killed with -9 in the middle of ingesting a document',
     } finally {
       await c.end();
     }
-    const ask = await api(gateway.url, '/v1/ask', {
+    const ask = await api(stack.gateway.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
       json: { question: 'bảo đảm dự thầu số 7' },

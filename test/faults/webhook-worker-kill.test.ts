@@ -4,23 +4,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
 import { WEBHOOK_QUEUE } from '@rag/queue';
-import {
-  api,
-  createTestDatabase,
-  deletePrefix,
-  ingestInto,
-  REDIS_URL,
-  startProcess,
-  startWebhookReceiver,
-  testConfig,
-  testLogger,
-  uniquePrefix,
-  waitUntil,
-  type Proc,
-  type TestDatabase,
-  type WebhookReceiver,
-} from '@rag/testing';
-import { startGatewayApp, type GatewayApp } from '@rag/gateway';
+import { api, REDIS_URL, startWebhookReceiver, waitUntil, type WebhookReceiver } from '@rag/testing';
+import { startWorkerProcesses, type WorkerProcessStack } from '../support/worker-processes.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
 
@@ -29,60 +14,41 @@ const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
  * lock expires, and the webhook still goes out exactly once, from the worker that ended it.
  */
 describe('fault: the worker running asks with callbackUrl is killed', () => {
-  let db: TestDatabase;
   let stub: LlmStub;
-  let gateway: GatewayApp;
+  let stack: WorkerProcessStack;
   let receiver: WebhookReceiver;
   let deliveries: Queue;
-  const prefix = uniquePrefix('whkill');
-  const workers: Proc[] = [];
-  let env: Record<string, string>;
 
   before(async () => {
-    db = await createTestDatabase();
-    await ingestInto(db.url, [FIXTURES]);
     stub = await startLlmStub({ latency: { fixedLatencyMs: 1500 } });
     receiver = await startWebhookReceiver();
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: stub.url,
-      OPENAI_API_KEY: 'test',
-      CACHE_TTL_S: '0',
-      WORKER_LOCK_DURATION_MS: '2000',
-      METRICS_PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-    };
-    gateway = await startGatewayApp(testConfig(env), { logger: testLogger() });
-    await gateway.events.waitUntilReady();
-    deliveries = new Queue(WEBHOOK_QUEUE, { connection: { url: REDIS_URL }, prefix });
+    stack = await startWorkerProcesses({
+      name: 'whkill',
+      ingest: [FIXTURES],
+      env: {
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: stub.url,
+        OPENAI_API_KEY: 'test',
+        CACHE_TTL_S: '0',
+        WORKER_LOCK_DURATION_MS: '2000',
+        WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+      },
+    });
+    deliveries = new Queue(WEBHOOK_QUEUE, { connection: { url: REDIS_URL }, prefix: stack.prefix });
   });
   after(async () => {
-    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
     await deliveries?.close();
-    await gateway?.close();
+    await stack?.close();
     await stub?.close();
     await receiver?.close();
-    await deletePrefix(prefix);
-    await db?.drop();
   });
 
-  const startWorker = async (name: string) => {
-    const w = await startProcess(name, 'apps/worker/src/main.ts', env);
-    workers.push(w);
-    return w;
-  };
-
   test('kill -9 mid-ask: the asks are recovered elsewhere and each webhook is delivered once', async () => {
-    const a = await startWorker('worker-a');
+    const a = await stack.startWorker('worker-a');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await api(gateway.url, '/v1/ask', {
+      const r = await api(stack.gateway.url, '/v1/ask', {
         method: 'POST',
         json: { question: `bảo đảm dự thầu ${i}`, timeoutMs: 60000, callbackUrl: `${receiver.url}/kill` },
       });
@@ -92,11 +58,11 @@ describe('fault: the worker running asks with callbackUrl is killed', () => {
     await waitUntil(() => stub.stats.inFlight >= 3, { timeoutMs: 20_000, message: 'the 3 asks generating' });
     await a.stop('SIGKILL');
     assert.equal(receiver.received.length, 0, 'nothing was delivered by the killed worker');
-    await startWorker('worker-b');
+    await stack.startWorker('worker-b');
     for (const id of ids) {
       const v = await waitUntil(
         async () => {
-          const r = await api(gateway.url, `/v1/ask/${id}?wait=10`);
+          const r = await api(stack.gateway.url, `/v1/ask/${id}?wait=10`);
           return r.json?.status === 'completed' ? r : undefined;
         },
         { timeoutMs: 60_000, message: `ask ${id} completed after recovery` },

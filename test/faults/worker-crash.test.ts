@@ -2,73 +2,41 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
-import {
-  api,
-  createTestDatabase,
-  deletePrefix,
-  ingestInto,
-  REDIS_URL,
-  startProcess,
-  testConfig,
-  testLogger,
-  uniquePrefix,
-  waitUntil,
-  type Proc,
-  type TestDatabase,
-} from '@rag/testing';
-import { startGatewayApp, type GatewayApp } from '@rag/gateway';
+import { api, waitUntil } from '@rag/testing';
+import { startWorkerProcesses, type WorkerProcessStack } from '../support/worker-processes.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
 
 /** Workers as real processes (so they can be killed), the gateway in this process, the LLM stand-in on loopback. */
 describe('fault: worker processes killed or stopped mid-ask', () => {
-  let db: TestDatabase;
   let stub: LlmStub;
-  let gateway: GatewayApp;
-  const prefix = uniquePrefix('crash');
-  const workers: Proc[] = [];
-  let env: Record<string, string>;
+  let stack: WorkerProcessStack;
 
   before(async () => {
-    db = await createTestDatabase();
-    await ingestInto(db.url, [FIXTURES]);
     stub = await startLlmStub({ latency: { fixedLatencyMs: 1500 } });
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: stub.url,
-      OPENAI_API_KEY: 'test',
-      CACHE_TTL_S: '0',
-      WORKER_CONCURRENCY: '40',
-      WORKER_LOCK_DURATION_MS: '2000',
-      METRICS_PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      SHUTDOWN_TIMEOUT_MS: '300',
-    };
-    gateway = await startGatewayApp(testConfig(env), { logger: testLogger() });
-    await gateway.events.waitUntilReady();
+    stack = await startWorkerProcesses({
+      name: 'crash',
+      ingest: [FIXTURES],
+      env: {
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: stub.url,
+        OPENAI_API_KEY: 'test',
+        CACHE_TTL_S: '0',
+        WORKER_CONCURRENCY: '40',
+        WORKER_LOCK_DURATION_MS: '2000',
+        SHUTDOWN_TIMEOUT_MS: '300',
+      },
+    });
   });
   after(async () => {
-    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
-    await gateway.close();
-    await stub.close();
-    await deletePrefix(prefix);
-    await db.drop();
+    await stack?.close();
+    await stub?.close();
   });
-
-  const startWorker = async (name: string, extra: Record<string, string> = {}) => {
-    const w = await startProcess(name, 'apps/worker/src/main.ts', { ...env, ...extra });
-    workers.push(w);
-    return w;
-  };
 
   const submit = async (n: number, tag: string) =>
     Promise.all(
       Array.from({ length: n }, async (_, i) => {
-        const r = await api(gateway.url, '/v1/ask', {
+        const r = await api(stack.gateway.url, '/v1/ask', {
           method: 'POST',
           json: { question: `bảo đảm dự thầu ${tag} ${i}`, timeoutMs: 60000 },
         });
@@ -83,7 +51,7 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
       ids.map((id) =>
         waitUntil(
           async () => {
-            const r = await api(gateway.url, `/v1/ask/${id}?wait=20`);
+            const r = await api(stack.gateway.url, `/v1/ask/${id}?wait=20`);
             if (r.status === 404) return 'lost';
             return ['queued', 'active'].includes(r.json.status) ? undefined : (r.json.status as string);
           },
@@ -93,8 +61,8 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
     );
 
   test('kill -9 of one of two workers with 60 LLM-bound asks in flight: all 60 complete', async () => {
-    const a = await startWorker('worker-a');
-    await startWorker('worker-b');
+    const a = await stack.startWorker('worker-a');
+    await stack.startWorker('worker-b');
     // Answers slow enough that the asks overlap even when a loaded machine takes its time to hand them out.
     stub.setLatency({ fixedLatencyMs: 4000 });
     stub.resetStats();
@@ -115,15 +83,15 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
   });
 
   test('SIGTERM to a worker mid-ask: its asks are handed back and another worker completes them', async () => {
-    for (const w of workers.splice(0)) await w.stop('SIGKILL');
-    const a = await startWorker('worker-c');
+    for (const w of stack.workers) await w.stop('SIGKILL');
+    const a = await stack.startWorker('worker-c');
     stub.resetStats();
     const ids = await submit(20, 'term');
     await waitUntil(() => stub.stats.inFlight >= 20, { timeoutMs: 30_000, message: 'the 20 asks generating' });
     const code = await a.stop('SIGTERM', 10_000);
     assert.equal(code, 0, `clean exit after handing back (output: ${a.output().slice(-500)})`);
     assert.match(a.output(), /handed back to the queue/);
-    await startWorker('worker-d');
+    await stack.startWorker('worker-d');
     const outcomes = await settle(ids);
     assert.deepEqual(
       outcomes.filter((s) => s !== 'completed'),

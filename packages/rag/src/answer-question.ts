@@ -1,7 +1,7 @@
 import type { AskMode, Citation } from '@rag/contract';
 import { searchChunks, type Pool, type SearchHit } from '@rag/db';
 import type { Embedder } from './embeddings/embedder.ts';
-import type { Generation, Generator, Passage } from './generation/generator.ts';
+import type { GenerateInput, Generation, Generator, Passage } from './generation/generator.ts';
 import { UpstreamError, isRetryableDbError, isRetryableHttpError } from './errors.ts';
 import { lexicalQuery, questionTerms } from './text.ts';
 import { coverage } from './evidence.ts';
@@ -72,37 +72,68 @@ function rerank(question: string, hits: SearchHit[], topK: number): SearchHit[] 
 }
 
 /**
- * One ask, start to end: embed the question, retrieve the nearest chunks, generate a cited answer.
- * The same code runs in the queue worker and in the synchronous baseline of the benchmark.
+ * A failed call to an upstream endpoint (embedding or LLM) as the error the queue understands: while its circuit
+ * is open, fail fast (no retry, the client hears at once); otherwise retry what HTTP calls transient.
  */
-export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise<AnswerOutput> {
-  const t0 = performance.now();
-  let embedding: number[];
+function endpointFailure(
+  code: 'retrieval_failed' | 'generation_failed',
+  endpoint: 'embedding' | 'LLM',
+  step: 'embedding' | 'generation',
+  err: unknown,
+): UpstreamError {
+  if (err instanceof BrokenCircuitError)
+    return new UpstreamError(code, `the ${endpoint} endpoint is failing (circuit open); failing fast`, false, {
+      cause: err,
+    });
+  return new UpstreamError(code, `${step} failed: ${(err as Error).message}`, isRetryableHttpError(err), {
+    cause: err,
+  });
+}
+
+/** The retrieved chunks as the generator's numbered passages. */
+function toPassages(hits: SearchHit[]): Passage[] {
+  return hits.map((h, i) => ({
+    index: i + 1,
+    documentId: h.documentId,
+    title: h.title,
+    chunkId: h.chunkId,
+    content: h.content,
+    score: h.score,
+    page: h.page,
+  }));
+}
+
+/** The passages as the answer's citations (score rounded, content cut to a snippet). */
+function toCitations(passages: Passage[]): Citation[] {
+  return passages.map((p) => ({
+    index: p.index,
+    documentId: p.documentId,
+    title: p.title,
+    chunkId: p.chunkId,
+    score: Math.round(p.score * 10000) / 10000,
+    snippet: snippet(p.content),
+    ...(p.page != null ? { page: p.page } : {}),
+  }));
+}
+
+async function embedQuestion(req: AnswerRequest, deps: RagDeps): Promise<number[]> {
   try {
-    embedding = await deps.embedder.embedQuery(req.question, req.signal);
+    return await deps.embedder.embedQuery(req.question, req.signal);
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
-    if (err instanceof BrokenCircuitError) {
-      throw new UpstreamError(
-        'retrieval_failed',
-        'the embedding endpoint is failing (circuit open); failing fast',
-        false,
-        { cause: err },
-      );
-    }
-    throw new UpstreamError(
-      'retrieval_failed',
-      `embedding failed: ${(err as Error).message}`,
-      isRetryableHttpError(err),
-      { cause: err },
-    );
+    throw endpointFailure('retrieval_failed', 'embedding', 'embedding', err);
   }
-  const t1 = performance.now();
+}
+
+/** The nearest chunks; quality mode searches wider (more candidates, twice ef_search) and re-ranks them. */
+async function retrieve(
+  req: AnswerRequest,
+  deps: RagDeps,
+  embedding: number[],
+): Promise<{ hits: SearchHit[]; poolWaitMs: number }> {
   const quality = req.mode === 'quality';
-  let hits: SearchHit[];
-  let poolWaitMs: number;
   try {
-    ({ hits, poolWaitMs } = await searchChunks(deps.pool, {
+    const { hits, poolWaitMs } = await searchChunks(deps.pool, {
       embedding,
       topK: quality ? Math.min(40, req.topK * 2) : req.topK,
       collection: req.collection,
@@ -111,7 +142,8 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
       efSearch: quality ? deps.efSearch * 2 : deps.efSearch,
       timeoutMs: Math.max(1, req.deadline - Date.now()),
       signal: req.signal,
-    }));
+    });
+    return { hits: quality ? rerank(req.question, hits, req.topK) : hits, poolWaitMs };
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     throw new UpstreamError(
@@ -121,72 +153,51 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
       { cause: err },
     );
   }
-  if (quality) hits = rerank(req.question, hits, req.topK);
+}
+
+/**
+ * Generates with the configured generator; if it fails and a fallback is configured, the answer starts over
+ * (citations announced again) with the fallback and is marked degraded.
+ */
+async function generate(
+  req: AnswerRequest,
+  deps: RagDeps,
+  input: GenerateInput,
+  citations: Citation[],
+): Promise<{ generation: Generation; degraded: boolean }> {
+  try {
+    return { generation: await deps.generator.generate(input), degraded: false };
+  } catch (err) {
+    if (req.signal?.aborted) throw req.signal.reason;
+    if (!deps.fallbackGenerator) throw endpointFailure('generation_failed', 'LLM', 'generation', err);
+    // The failed generator may have streamed part of an answer: start it over.
+    req.onCitations?.(citations);
+    return { generation: await deps.fallbackGenerator.generate(input), degraded: true };
+  }
+}
+
+/**
+ * One ask, start to end: embed the question, retrieve the nearest chunks, generate a cited answer.
+ * The same code runs in the queue worker and in the synchronous baseline of the benchmark.
+ */
+export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise<AnswerOutput> {
+  const t0 = performance.now();
+  const embedding = await embedQuestion(req, deps);
+  const t1 = performance.now();
+  const { hits, poolWaitMs } = await retrieve(req, deps, embedding);
   const t2 = performance.now();
-  const passages: Passage[] = hits.map((h, i) => ({
-    index: i + 1,
-    documentId: h.documentId,
-    title: h.title,
-    chunkId: h.chunkId,
-    content: h.content,
-    score: h.score,
-    page: h.page,
-  }));
-  const citations = passages.map((p) => ({
-    index: p.index,
-    documentId: p.documentId,
-    title: p.title,
-    chunkId: p.chunkId,
-    score: Math.round(p.score * 10000) / 10000,
-    snippet: snippet(p.content),
-    ...(p.page != null ? { page: p.page } : {}),
-  }));
+  const passages = toPassages(hits);
+  const citations = toCitations(passages);
   req.onCitations?.(citations);
   // Retrieval evidence: how much of the question the best passage covers (a generator may decline on it).
   const terms = questionTerms(req.question);
   const evidence = passages.reduce((best, p) => Math.max(best, coverage(terms, p.content)), 0);
-  let generation: Generation;
-  let degraded = false;
-  try {
-    generation = await deps.generator.generate({
-      question: req.question,
-      passages,
-      mode: req.mode,
-      evidence,
-      signal: req.signal,
-      onToken: req.onToken,
-    });
-  } catch (err) {
-    if (req.signal?.aborted) throw req.signal.reason;
-    if (!deps.fallbackGenerator) {
-      if (err instanceof BrokenCircuitError) {
-        // Fail fast while the LLM is known to be down: no retry, the client hears at once.
-        throw new UpstreamError(
-          'generation_failed',
-          'the LLM endpoint is failing (circuit open); failing fast',
-          false,
-          { cause: err },
-        );
-      }
-      throw new UpstreamError(
-        'generation_failed',
-        `generation failed: ${(err as Error).message}`,
-        isRetryableHttpError(err),
-        { cause: err },
-      );
-    }
-    // The failed generator may have streamed part of an answer: start it over.
-    req.onCitations?.(citations);
-    generation = await deps.fallbackGenerator.generate({
-      question: req.question,
-      passages,
-      mode: req.mode,
-      evidence,
-      signal: req.signal,
-      onToken: req.onToken,
-    });
-    degraded = true;
-  }
+  const { generation, degraded } = await generate(
+    req,
+    deps,
+    { question: req.question, passages, mode: req.mode, evidence, signal: req.signal, onToken: req.onToken },
+    citations,
+  );
   const t3 = performance.now();
   const answerable = generation.answerable !== false;
   return {

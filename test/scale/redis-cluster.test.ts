@@ -3,19 +3,39 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
+  activeResources,
   api,
+  assertNoLeakedHandles,
   ROOT,
   SlowGenerator,
   startOwnCluster,
   startProcess,
   startWebhookReceiver,
   waitUntil,
+  readSse,
+  uploadDocument,
+  waitForDocument,
   type OwnCluster,
+  type SseEvent,
   type WebhookReceiver,
 } from '@rag/testing';
+import { AskStreamReader, closeRedis, createRedis, redisKeys } from '@rag/queue';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const SAMPLE = path.join(ROOT, 'data/sample');
+const TERMINALS = ['completed', 'failed', 'cancelled'];
+/** The answer a client assembles from an event stream: the tokens after the last `citations`. */
+const answerOf = (events: SseEvent[]) =>
+  events
+    .slice(events.findLastIndex((e) => e.event === 'citations') + 1)
+    .filter((e) => e.event === 'token')
+    .map((e) => e.data.text)
+    .join('');
+const streamIdOrder = (a: string, b: string) => {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  return am === bm ? Number(as - bs) : Number(am - bm);
+};
 
 /**
  * The whole ask flow on a Redis Cluster of three primaries with a replica each (REDIS_CLUSTER_NODES, a hash-tagged
@@ -27,8 +47,10 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
   let receiver: WebhookReceiver;
   const tag = `ragtest-${randomBytes(4).toString('hex')}`;
   const prefix = `{${tag}}`;
-  const slow = new SlowGenerator(400);
+  const slow = new SlowGenerator(400, { stream: true });
+  let baseline: Record<string, number>;
   before(async () => {
+    baseline = activeResources();
     cluster = await startOwnCluster();
     receiver = await startWebhookReceiver();
     stack = await startTestStack({
@@ -48,6 +70,8 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     await stack?.close();
     await receiver?.close();
     await cluster?.close();
+    // A client whose close leaves a socket or a reconnect timer behind would keep this file alive after its tests.
+    await assertNoLeakedHandles(baseline);
   });
 
   const ask = (question: string, headers: Record<string, string> = {}, extra: object = {}) =>
@@ -127,6 +151,126 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     assert.match(hook.body, /completed/);
   });
 
+  test('POST with Accept: text/event-stream on the cluster: status, citations, tokens, exactly one completed, last', async (t) => {
+    const t0 = performance.now();
+    const r = await readSse(`${stack.url}/v1/ask`, { method: 'POST', json: { question: 'Tổ chuyên gia đấu thầu' } });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.ok(r.ended, 'the server ended the stream after the terminal event');
+    const names = r.events.map((e) => e.event);
+    assert.equal(names[0], 'status');
+    const id = r.events[0].data.id;
+    assert.ok(names.indexOf('citations') > 0, names.join(','));
+    assert.ok(names.indexOf('citations') < names.indexOf('token'), names.join(','));
+    assert.equal(names.filter((n) => TERMINALS.includes(n)).length, 1, names.join(','));
+    assert.equal(names.at(-1), 'completed');
+    for (let i = 1; i < r.events.length; i++) assert.ok(streamIdOrder(r.events[i - 1].id, r.events[i].id) < 0);
+    const done = r.events.at(-1)!.data;
+    assert.deepEqual(done, (await api(stack.url, `/v1/ask/${id}`)).json);
+    assert.equal(answerOf(r.events), done.result.answer);
+    assert.match(done.result.answer, /^Slow answer from .* \[1\]\.$/);
+    const at = (name: string) => Math.round(r.events.find((e) => e.event === name)!.at - t0);
+    t.diagnostic(
+      `first status ${at('status')} ms, citations ${at('citations')} ms, first token ${at('token')} ms, end ${at('completed')} ms`,
+    );
+  });
+
+  test('SSE on the cluster: a stream dropped mid-answer resumes with Last-Event-ID, no gap, no duplicate', async () => {
+    // Another stream open meanwhile, so the reader is blocked in XREAD when the second one is added (the case a
+    // misrouted wake-up left waiting for the block timeout).
+    const other = await ask('Hồ sơ mời thầu gồm những gì?');
+    const background = readSse(`${stack.url}/v1/ask/${other.json.id}/events`);
+    const sub = await ask('Hợp đồng theo đơn giá cố định là gì?');
+    assert.equal(sub.status, 202);
+    const id = sub.json.id;
+    const part = await readSse(`${stack.url}/v1/ask/${id}/events`, {}, { onEvent: (e) => e.event === 'token' });
+    assert.equal(part.ended, false);
+    const lastId = part.events.at(-1)!.id;
+    const rest = await readSse(`${stack.url}/v1/ask/${id}/events`, { headers: { 'last-event-id': lastId } });
+    assert.ok(rest.ended);
+    assert.equal(rest.events[0].event, 'status', 'a resumed stream also starts with status');
+    assert.equal(rest.events[0].id, lastId);
+    const resumed = [...part.events, ...rest.events.slice(1)];
+    const replay = await readSse(`${stack.url}/v1/ask/${id}/events`);
+    assert.ok(replay.ended);
+    const key = (e: SseEvent) => `${e.id} ${e.event} ${JSON.stringify(e.data)}`;
+    assert.deepEqual(resumed.slice(1).map(key), replay.events.slice(1).map(key), 'no gap, no duplicate');
+    assert.equal(replay.events.filter((e) => TERMINALS.includes(e.event)).length, 1);
+    assert.equal(answerOf(replay.events), replay.events.at(-1)!.data.result.answer);
+    const bg = await background;
+    assert.equal(bg.events.at(-1)?.event, 'completed');
+  });
+
+  test('the stream reader on the cluster: a stream watched while its XREAD is blocked is read at once, not at the block timeout', async (t) => {
+    const target = { REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.seeds.split(',') };
+    const name = `reader-${randomBytes(3).toString('hex')}`;
+    const connection = createRedis(target, 'blocking', { connectionName: name });
+    const control = createRedis(target, 'command');
+    const keys = redisKeys(prefix);
+    const blockMs = 60_000;
+    const reader = new AskStreamReader({ connection, control, wakeKey: keys.readerWake(name), blockMs });
+    const { primary } = await cluster.ownerOf(keys.events('x'));
+    const probe = cluster.connect(primary);
+    try {
+      reader.watch(keys.events(`${name}-a`), '0-0', () => {});
+      // Blocked on the node that serves the slot (CLIENT LIST there shows it), with nothing to read for 60 s.
+      await waitUntil(
+        async () =>
+          ((await probe.client('LIST')) as string)
+            .split('\n')
+            .some((l) => l.includes(`name=${name} `) && /cmd=xread/.test(l) && /flags=\w*b/.test(l)),
+        { timeoutMs: 10_000, message: 'the reader blocked in XREAD on the slot owner' },
+      );
+      const got: string[] = [];
+      reader.watch(keys.events(`${name}-b`), '0-0', (entries) => got.push(...entries.map((e) => e.id)));
+      const t0 = performance.now();
+      const added = await control.xadd(keys.events(`${name}-b`), '*', 'e', 'status', 'd', '{}', 'a', '0');
+      // A third of the block timeout: generous for a loaded machine, far short of what a lost wake-up costs.
+      await waitUntil(() => got.includes(added!), {
+        timeoutMs: blockMs / 3,
+        message: 'the new stream was read before the block timeout',
+      });
+      t.diagnostic(
+        `an entry on a stream added while the read was blocked arrived after ${Math.round(performance.now() - t0)} ms`,
+      );
+      // The wake stream shares the slot of the streams it wakes (the prefix's hash tag).
+      assert.equal(await control.exists(keys.readerWake(name)), 1);
+      assert.equal(
+        await control.cluster('KEYSLOT', keys.readerWake(name)),
+        await control.cluster('KEYSLOT', keys.events('x')),
+      );
+    } finally {
+      await reader.close();
+      await control.del(keys.events(`${name}-b`));
+      probe.disconnect();
+      await closeRedis(control);
+    }
+  });
+
+  test('a document uploaded over HTTP is ingested through its queue on the cluster, cited in its collection, deleted', async () => {
+    const collection = 'kho-cluster';
+    const up = await uploadDocument(stack.url, {
+      fileName: 'nhap-kho.md',
+      collection,
+      content:
+        '# Quy trình nhập kho vật tư\n\nVật tư nhập kho phải được kiểm đếm bởi thủ kho và lập biên bản giao nhận trong vòng hai ngày làm việc.\n',
+    });
+    assert.equal(up.status, 202, up.text);
+    const ready = await waitForDocument(stack.url, up.json.id);
+    assert.equal(ready.status, 'ready', JSON.stringify(ready));
+    assert.ok(ready.chunks >= 1);
+    const question = 'thủ kho kiểm đếm vật tư nhập kho';
+    const res = await ask(question, { Prefer: 'wait=20' }, { collection });
+    assert.equal(res.json.status, 'completed', JSON.stringify(res.json));
+    assert.equal(res.json.result.citations[0].documentId, 'nhap-kho.md');
+    const del = await api(stack.url, `/v1/documents/${up.json.id}`, { method: 'DELETE' });
+    assert.equal(del.status, 200, del.text);
+    assert.equal((await api(stack.url, `/v1/documents/${up.json.id}`)).status, 404);
+    // Gone from later answers, the cached one included (the corpus version on the cluster moved).
+    const again = await ask(question, { Prefer: 'wait=20' }, { collection });
+    assert.equal(again.json.status, 'completed', JSON.stringify(again.json));
+    assert.ok(again.json.result.citations.every((c: { documentId: string }) => c.documentId !== 'nhap-kho.md'));
+  });
+
   test('every key written on every primary carries the hash tag (one slot), none left untagged', async () => {
     const primaries = await cluster.primaries();
     assert.equal(primaries.length, 3);
@@ -148,7 +292,19 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     assert.ok(keys.length > 10, `keys were written (${keys.length})`);
     const untagged = keys.filter((k) => !k.startsWith(`${prefix}:`));
     assert.deepEqual(untagged, [], 'keys without the prefix hash tag');
-    for (const kind of [':ask:', ':cache:', ':idem:', ':corpus-version', ':workers', ':webhooks:'])
+    // Ask records, cache, idempotency, heartbeats; BullMQ's asks, webhooks and ingest queues; event streams.
+    const kinds = [
+      ':ask:',
+      ':cache:',
+      ':idem:',
+      ':corpus-version',
+      ':workers',
+      ':asks:',
+      ':webhooks:',
+      ':ingest:',
+      ':events:',
+    ];
+    for (const kind of kinds)
       assert.ok(
         keys.some((k) => k.includes(kind)),
         `a key of kind ${kind} was written and checked (${keys.slice(0, 20).join(' ')})`,

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { Queue } from 'bullmq';
 import type { Config } from '@rag/config';
@@ -167,6 +168,7 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       new AskStreamReader({
         connection: streamConnection,
         control: redis,
+        wakeKey: keys.readerWake(randomUUID()),
         onError: (err) => logger.debug({ err: err.message }, 'ask stream reader error'),
       }),
       (r) => r.close(),

@@ -14,8 +14,13 @@ interface Watcher {
 export interface AskStreamReaderOptions {
   /** A connection of its own: it spends its time blocked in XREAD. The reader closes it. */
   connection: Redis;
-  /** A command connection, to wake the blocked read (CLIENT UNBLOCK) when a stream is added. Not closed here. */
+  /** A command connection, to wake the blocked read (an entry on `wakeKey`) when a stream is added. Not closed here. */
   control: Redis;
+  /**
+   * A stream key of this reader's own (unique per reader, under the deployment's prefix, so on a Redis Cluster it
+   * shares the slot of the streams it reads): every read includes it, and an entry added to it wakes the read.
+   */
+  wakeKey: string;
   /** Longest single XREAD block, ms. @defaultValue 5000 */
   blockMs?: number;
   /** Entries per stream per read. @defaultValue 500 */
@@ -36,8 +41,13 @@ export interface AskStreamReaderOptions {
  * is read from the earliest position any of its watchers needs; each watcher gets only the entries after its own.
  *
  * A new stream must be in the next read at once (its first token is someone's time to first token), so adding one
- * interrupts the blocked read with CLIENT UNBLOCK from the control connection. Between building a read and Redis
- * blocking on it, an UNBLOCK finds nothing to unblock: it is repeated until the read in flight is a fresh one.
+ * interrupts the blocked read: every read also names the reader's own wake stream, and the control connection adds
+ * an entry to it. (It used to be CLIENT UNBLOCK with the read's client id: on a Redis Cluster that keyless command,
+ * and CLIENT ID too, went to whichever node the cluster client picked, often not the one holding the blocked read,
+ * so a new stream waited up to `blockMs`.) An XADD is routed by its key like the XREAD, to the node that serves the
+ * read, on a single Redis and on a cluster, across failovers; and it cannot be lost in the gap between building a
+ * read and Redis blocking on it, because the read asks for the wake entries after the last one it has seen, and
+ * one added meanwhile makes it return at once.
  */
 export class AskStreamReader {
   private readonly o: Required<Omit<AskStreamReaderOptions, 'onError'>> & Pick<AskStreamReaderOptions, 'onError'>;
@@ -45,17 +55,16 @@ export class AskStreamReader {
   /** Bumped whenever a read must be re-issued to include a stream (or an earlier position). */
   private generation = 0;
   private inFlight?: number;
-  private clientId?: number;
+  /** The generation a wake entry was sent for (one per read in flight is enough). */
+  private wokenFor?: number;
+  /** The last wake entry seen: the next read asks for the ones after it. */
+  private wakeAfter = '0-0';
   private wake?: () => void;
-  private unblocking = false;
   private closed = false;
   private readonly loop: Promise<void>;
 
   constructor(o: AskStreamReaderOptions) {
     this.o = { blockMs: 5000, count: 500, coalesceMs: 10, ...o };
-    o.connection.on('close', () => {
-      this.clientId = undefined;
-    });
     this.loop = this.run();
   }
 
@@ -99,6 +108,8 @@ export class AskStreamReader {
       // disconnect() rejects the blocked XREAD at once (QUIT would wait behind it).
       this.o.connection.disconnect();
       await this.loop;
+      // The wake stream expires by itself too (a gateway that crashed cannot delete it).
+      if (this.wokenFor !== undefined) await this.o.control.del(this.o.wakeKey).catch(() => undefined);
     })();
     return this.closing;
   }
@@ -113,22 +124,21 @@ export class AskStreamReader {
     void this.unblock();
   }
 
+  /**
+   * Adds an entry to the wake stream if the read in flight predates the latest change (once per read). If the read
+   * has not reached Redis yet, it finds the entry and returns at once.
+   */
   private async unblock(): Promise<void> {
-    if (this.unblocking) return;
-    this.unblocking = true;
-    try {
-      for (let tries = 0; tries < 50 && !this.closed; tries++) {
-        if (this.inFlight === undefined || this.inFlight >= this.generation) return;
-        if (this.clientId !== undefined) {
-          const n = await this.o.control.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => 0);
-          if (n === 1) return;
-        }
-        // Not blocked yet (the read is on its way) or no client id: try again in a moment.
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    } finally {
-      this.unblocking = false;
-    }
+    const generation = this.generation;
+    if (this.inFlight === undefined || this.inFlight >= generation || this.wokenFor === this.inFlight) return;
+    this.wokenFor = this.inFlight;
+    await this.o.control
+      .multi()
+      .xadd(this.o.wakeKey, 'MAXLEN', '~', '16', '*', 'w', '1')
+      .pexpire(this.o.wakeKey, Math.max(60_000, 4 * this.o.blockMs))
+      .exec()
+      // Redis unreachable: the read fails or times out by itself, and the next one includes the stream.
+      .catch((err: Error) => this.o.onError?.(err));
   }
 
   private async run(): Promise<void> {
@@ -140,9 +150,8 @@ export class AskStreamReader {
         continue;
       }
       try {
-        if (this.clientId === undefined) this.clientId = Number(await conn.call('CLIENT', 'ID'));
-        const keys: string[] = [];
-        const ids: string[] = [];
+        const keys: string[] = [this.o.wakeKey];
+        const ids: string[] = [this.wakeAfter];
         for (const [key, set] of this.streams) {
           let from: string | undefined;
           for (const w of set) if (from === undefined || compareStreamIds(w.after, from) < 0) from = w.after;
@@ -161,8 +170,12 @@ export class AskStreamReader {
           ...ids,
         )) as [string, [string, string[]][]][] | null;
         this.inFlight = undefined;
-        for (const [key, raw] of reply ?? []) this.dispatch(key, parseEntries(raw));
-        if (reply && this.o.coalesceMs > 0 && !this.closed) await this.pause(this.o.coalesceMs);
+        for (const [key, raw] of reply ?? []) {
+          if (key === this.o.wakeKey) this.wakeAfter = raw.at(-1)?.[0] ?? this.wakeAfter;
+          else this.dispatch(key, parseEntries(raw), raw.at(-1)?.[0]);
+        }
+        const data = reply?.some(([key]) => key !== this.o.wakeKey);
+        if (data && this.o.coalesceMs > 0 && !this.closed) await this.pause(this.o.coalesceMs);
       } catch (err) {
         this.inFlight = undefined;
         if (this.closed) break;
@@ -191,14 +204,17 @@ export class AskStreamReader {
     });
   }
 
-  private dispatch(key: string, entries: AskStreamEntry[]): void {
+  /**
+   * Hands each watcher the entries after its position, then moves every watcher to `lastId` (the last entry read,
+   * parsed or not: an entry that is not an ask event must not be read again and again).
+   */
+  private dispatch(key: string, entries: AskStreamEntry[], lastId: string | undefined): void {
     const set = this.streams.get(key);
-    if (!set || entries.length === 0) return;
+    if (!set) return;
     for (const w of [...set]) {
       const fresh = entries.filter((e) => compareStreamIds(e.id, w.after) > 0);
-      if (fresh.length === 0) continue;
-      w.after = fresh[fresh.length - 1].id;
-      w.deliver(fresh);
+      if (lastId !== undefined && compareStreamIds(lastId, w.after) > 0) w.after = lastId;
+      if (fresh.length > 0) w.deliver(fresh);
     }
   }
 }

@@ -24,6 +24,8 @@ export function redisKeys(prefix: string) {
     events: (id: string) => `${prefix}:events:${id}`,
     /** Set (NX) in the same script that appends an ask's terminal event, so there is only ever one. */
     eventsEnd: (id: string) => `${prefix}:events:${id}:end`,
+    /** A gateway's stream reader's own wake stream (an entry interrupts its blocked XREAD); expires when idle. */
+    readerWake: (readerId: string) => `${prefix}:reader-wake:${readerId}`,
     /** Rate-limiter keys. */
     rateLimit: `${prefix}:rl`,
   };

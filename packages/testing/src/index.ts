@@ -18,3 +18,4 @@ export type { SseEvent, SseResult } from './sse.ts';
 export { startOwnCluster } from './own-cluster.ts';
 export type { OwnCluster, ClusterNode } from './own-cluster.ts';
 export { requireBinary } from './require-binary.ts';
+export { activeResources, assertNoLeakedHandles } from './open-handles.ts';

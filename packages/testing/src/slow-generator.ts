@@ -2,7 +2,8 @@ import type { GenerateInput, Generation, Generator } from '@rag/rag';
 
 /**
  * A generator that takes `delayMs` and honours the abort signal, counting calls: for deadline, cancel and
- * shutdown tests that need generation to be slower than the deadline without a network stand-in.
+ * shutdown tests that need generation to be slower than the deadline without a network stand-in. With `stream`,
+ * it hands the answer to `onToken` word by word, spread over the delay (for event-stream tests).
  */
 export class SlowGenerator implements Generator {
   readonly model = 'slow-test';
@@ -10,19 +11,31 @@ export class SlowGenerator implements Generator {
   aborted = 0;
   completed = 0;
   delayMs: number;
-  constructor(delayMs: number) {
+  private readonly stream: boolean;
+  constructor(delayMs: number, opts: { stream?: boolean } = {}) {
     this.delayMs = delayMs;
+    this.stream = opts.stream ?? false;
   }
   generate(input: GenerateInput): Promise<Generation> {
     this.calls++;
+    const answer = `Slow answer from ${input.passages[0]?.title ?? 'nothing'} [1].`;
+    const delayMs = this.delayMs;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        input.signal?.removeEventListener('abort', onAbort);
-        this.completed++;
-        resolve({ answer: `Slow answer from ${input.passages[0]?.title ?? 'nothing'} [1].`, model: this.model });
-      }, this.delayMs);
+      const timers: NodeJS.Timeout[] = [];
+      if (this.stream && input.onToken) {
+        const words = answer.split(/(?<= )/);
+        for (const [i, w] of words.entries())
+          timers.push(setTimeout(() => input.onToken?.(w), ((i + 1) * delayMs) / (words.length + 1)));
+      }
+      timers.push(
+        setTimeout(() => {
+          input.signal?.removeEventListener('abort', onAbort);
+          this.completed++;
+          resolve({ answer, model: this.model });
+        }, delayMs),
+      );
       const onAbort = () => {
-        clearTimeout(timer);
+        for (const t of timers) clearTimeout(t);
         this.aborted++;
         reject(input.signal!.reason);
       };

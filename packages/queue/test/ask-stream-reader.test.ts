@@ -1,0 +1,75 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { deletePrefix, REDIS_URL, uniquePrefix, waitUntil } from '@rag/testing';
+import { AskStreamReader, redisKeys } from '../src/index.ts';
+
+const prefix = uniquePrefix('stream-reader');
+const keys = redisKeys(prefix);
+let control: Redis;
+let probe: Redis;
+before(() => {
+  control = new Redis(REDIS_URL);
+  probe = new Redis(REDIS_URL);
+});
+after(async () => {
+  control.disconnect();
+  probe.disconnect();
+  await deletePrefix(prefix);
+});
+
+/** The reader's connection is blocked in XREAD now (CLIENT LIST flags `b`), for at least `idleS` seconds. */
+const blocked = async (name: string, idleS = 0) =>
+  ((await probe.client('LIST')) as string)
+    .split('\n')
+    .some(
+      (l) =>
+        l.includes(`name=${name} `) &&
+        l.includes('cmd=xread') &&
+        /flags=\w*b/.test(l) &&
+        Number(/ idle=(\d+)/.exec(l)?.[1]) >= idleS,
+    );
+
+function startReader(name: string, blockMs: number) {
+  const connection = new Redis(REDIS_URL, { connectionName: name, maxRetriesPerRequest: null });
+  return new AskStreamReader({ connection, control, wakeKey: keys.readerWake(name), blockMs });
+}
+
+test('a stream watched while the read is blocked is read at once, not when the block times out', async (t) => {
+  const blockMs = 60_000;
+  const reader = startReader('reader-wake', blockMs);
+  try {
+    reader.watch(keys.events('a'), '0-0', () => {});
+    await waitUntil(() => blocked('reader-wake'), { message: 'the reader blocked in XREAD' });
+    const got: string[] = [];
+    reader.watch(keys.events('b'), '0-0', (entries) => got.push(...entries.map((e) => e.id)));
+    const t0 = performance.now();
+    const id = await control.xadd(keys.events('b'), '*', 'e', 'status', 'd', '{}', 'a', '0');
+    // A third of the block timeout: generous for a loaded machine, far short of what a lost wake-up costs.
+    await waitUntil(() => got.includes(id!), { timeoutMs: blockMs / 3, message: 'the new stream was read' });
+    t.diagnostic(`read ${Math.round(performance.now() - t0)} ms after it was added`);
+    assert.deepEqual(got, [id]);
+  } finally {
+    await reader.close();
+  }
+  assert.equal(await control.exists(keys.readerWake('reader-wake')), 0, 'close removes the wake stream');
+});
+
+test('an entry that is not an ask event is skipped once, not read again and again', async () => {
+  const reader = startReader('reader-foreign', 60_000);
+  try {
+    const got: string[] = [];
+    reader.watch(keys.events('c'), '0-0', (entries) => got.push(...entries.map((e) => e.event)));
+    await waitUntil(() => blocked('reader-foreign'), { message: 'the reader blocked in XREAD' });
+    await control.xadd(keys.events('c'), '*', 'not', 'an event');
+    // Spinning on the foreign entry, the reader would re-read it at once, never staying blocked for a second.
+    await waitUntil(() => blocked('reader-foreign', 1), {
+      message: 'the reader stayed blocked for a second after the entry',
+    });
+    await control.xadd(keys.events('c'), '*', 'e', 'token', 'd', '{"text":"x"}', 'a', '1');
+    await waitUntil(() => got.length === 1, { message: 'the next event delivered' });
+    assert.deepEqual(got, ['token']);
+  } finally {
+    await reader.close();
+  }
+});

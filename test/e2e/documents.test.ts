@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import pg from 'pg';
-import { api, uploadDocument, waitForDocument } from '@rag/testing';
+import { api, uploadDocument, waitForDocument, watchSwap } from '@rag/testing';
 import { makeClutteredHtml, makeManyPagesPdf, makeMinimalDocx } from '@rag/testing/documents';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
@@ -119,25 +119,7 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
       content: doc('Leave policy', `${'Employees accrue OLDWORD leave days monthly. '.repeat(40)}`),
     });
     await waitForDocument(stack.url, first.json.id);
-    const reader = new pg.Client({ connectionString: stack.db.url });
-    await reader.connect();
-    const seen = new Set<string>();
-    let reading = true;
-    const readLoop = (async () => {
-      while (reading) {
-        const r = await reader.query(
-          `SELECT count(*) FILTER (WHERE content LIKE '%OLDWORD%')::int AS old,
-                  count(*) FILTER (WHERE content LIKE '%NEWWORD%')::int AS new
-           FROM chunks WHERE document_id = $1`,
-          [first.json.id],
-        );
-        const { old, new: fresh } = r.rows[0];
-        assert.ok(old === 0 || fresh === 0, `mixed read: ${old} old and ${fresh} new chunks`);
-        assert.ok(old + fresh > 0, 'the document never disappears mid-replacement');
-        seen.add(old > 0 ? 'old' : 'new');
-      }
-    })();
-    try {
+    const { seen } = await watchSwap(stack.db.url, first.json.id, { old: 'OLDWORD', new: 'NEWWORD' }, async () => {
       const second = await uploadDocument(stack.url, {
         fileName: 'policy-v2.md',
         collection: 'swap',
@@ -150,11 +132,7 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
       const ready = await waitForDocument(stack.url, second.json.id);
       assert.equal(ready.status, 'ready');
       assert.equal(ready.title, 'Leave policy 2027');
-    } finally {
-      reading = false;
-      await readLoop;
-      await reader.end();
-    }
+    });
     assert.deepEqual([...seen].sort(), ['new', 'old']);
     const res = await ask(stack, 'how are leave days accrued', { collection: 'swap' });
     assert.ok(res.json.result.citations.length >= 1);

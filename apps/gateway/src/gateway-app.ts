@@ -80,38 +80,21 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       }),
       closePool,
     );
-    const queue = opened.add(
-      'queue',
-      new Queue<AskJobData, AskResult>(ASK_QUEUE, {
-        connection: redis,
-        prefix: config.QUEUE_PREFIX,
-        skipWaitingForReady: true,
-      }),
-      (q) => q.close(),
-    );
-    queue.on('error', (err) => logger.debug({ err: err.message }, 'queue error'));
+    // One Queue per job kind, on the request-path connection, its errors logged at debug level.
+    const openQueue = <D, R>(name: string, label: string) => {
+      const q = opened.add(
+        label,
+        new Queue<D, R>(name, { connection: redis, prefix: config.QUEUE_PREFIX, skipWaitingForReady: true }),
+        (q) => q.close(),
+      );
+      q.on('error', (err) => logger.debug({ err: err.message }, `${label} error`));
+      return q;
+    };
+    const queue = openQueue<AskJobData, AskResult>(ASK_QUEUE, 'queue');
     // Delivery jobs are created here with their asks; workers send them (and Bull Board shows them).
-    const webhookQueue = opened.add(
-      'webhook queue',
-      new Queue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, {
-        connection: redis,
-        prefix: config.QUEUE_PREFIX,
-        skipWaitingForReady: true,
-      }),
-      (q) => q.close(),
-    );
-    webhookQueue.on('error', (err) => logger.debug({ err: err.message }, 'webhook queue error'));
+    const webhookQueue = openQueue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, 'webhook queue');
     // Uploads queue their ingestion here; workers run it (and Bull Board shows it).
-    const ingestQueue = opened.add(
-      'ingest queue',
-      new Queue<IngestJobData>(INGEST_QUEUE, {
-        connection: redis,
-        prefix: config.QUEUE_PREFIX,
-        skipWaitingForReady: true,
-      }),
-      (q) => q.close(),
-    );
-    ingestQueue.on('error', (err) => logger.debug({ err: err.message }, 'ingest queue error'));
+    const ingestQueue = openQueue<IngestJobData, unknown>(INGEST_QUEUE, 'ingest queue');
     // Document uploads stream into large objects a MiB at a time, and documents are read, listed and deleted: their
     // own pool, so a burst of uploads never delays a readiness probe.
     const writePool = opened.add(

@@ -15,12 +15,7 @@ const SPACE_BEFORE_MARK = /\s+(?=\p{M})/gu;
 
 /** NFC, no controls or invisible characters, single spaces, trimmed lines, at most one blank line in a row. */
 export function cleanText(text: string): string {
-  return text
-    .replace(/\r\n?/gu, '\n')
-    .replace(CONTROLS, '')
-    .replace(INVISIBLE, '')
-    .replace(SPACE_BEFORE_MARK, '')
-    .normalize('NFC')
+  return cleanPlainText(text)
     .replace(SPACES, ' ')
     .split('\n')
     .map((line) => line.trim())

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { closePool, createPool, countDocuments, documentKey, getCorpusVersion, type Pool } from '@rag/db';
 import { HashEmbeddings } from '@rag/rag';
-import { createTestDatabase, type TestDatabase } from '@rag/testing';
+import { createTestDatabase, watchSwap, type TestDatabase } from '@rag/testing';
 import { collectFiles, ingestPaths, titleOf } from '../src/index.ts';
 
 const paragraph = (word: string, i: number) =>
@@ -96,26 +95,12 @@ describe('ingestion', () => {
     const versionBefore = await getCorpusVersion(pool);
 
     await write('NEWVERSION');
-    const reader = new pg.Client({ connectionString: db.url });
-    await reader.connect();
-    const seen = new Set<string>();
-    let reading = true;
-    const readLoop = (async () => {
-      while (reading) {
-        const r = await reader.query(
-          `SELECT count(*) FILTER (WHERE content LIKE '%OLDVERSION%')::int AS old, count(*) FILTER (WHERE content LIKE '%NEWVERSION%')::int AS new
-           FROM chunks WHERE document_id = '${documentKey('default', 'big.md')}'`,
-        );
-        const { old, new: fresh } = r.rows[0];
-        assert.ok(old === 0 || fresh === 0, `mixed read: ${old} old and ${fresh} new chunks`);
-        assert.ok(old + fresh > 0, 'the document never disappears mid-replacement');
-        seen.add(old > 0 ? 'old' : 'new');
-      }
-    })();
-    const summary = await ingest([file]);
-    reading = false;
-    await readLoop;
-    await reader.end();
+    const { result: summary, seen } = await watchSwap(
+      db.url,
+      documentKey('default', 'big.md'),
+      { old: 'OLDVERSION', new: 'NEWVERSION' },
+      () => ingest([file]),
+    );
     assert.equal(summary.documents, 1);
     assert.ok(seen.has('old'), 'the reader ran during the replacement');
     const after = (

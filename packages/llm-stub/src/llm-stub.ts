@@ -88,6 +88,13 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 const sendError = (res: http.ServerResponse, e: ApiError) =>
   sendJson(res, e.status, { error: { message: e.message, type: e.type, param: null, code: e.code } });
 
+/** The 500 an injected error (errorRate) answers with, as OpenAI words it. */
+const sendInjectedError = (res: http.ServerResponse) =>
+  sendError(
+    res,
+    apiError(500, 'The server had an error while processing your request (llm-stub: injected error).', 'server_error'),
+  );
+
 async function readJson(req: http.IncomingMessage): Promise<Record<string, any>> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -220,14 +227,7 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
       if (rand() < m.errorRate) {
         await sleep(Math.min(ttft, 50), signal, timers);
         stats.errors++;
-        return sendError(
-          res,
-          apiError(
-            500,
-            'The server had an error while processing your request (llm-stub: injected error).',
-            'server_error',
-          ),
-        );
+        return sendInjectedError(res);
       }
       const stall = rand() < m.stallRate;
       const fullAnswer = answerFor(prompt, Number.MAX_SAFE_INTEGER, opts.declines);
@@ -306,14 +306,7 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
     const m = model;
     if (rand() < m.errorRate) {
       stats.errors++;
-      return sendError(
-        res,
-        apiError(
-          500,
-          'The server had an error while processing your request (llm-stub: injected error).',
-          'server_error',
-        ),
-      );
+      return sendInjectedError(res);
     }
     await sleep(m.embeddingLatencyMs, signal, timers);
     const data = inputs.map((text, index) => {

@@ -14,6 +14,7 @@ export { mulberry32 } from '@rag/llm-stub';
 export { startWebhookReceiver } from './webhook-receiver.ts';
 export type { WebhookReceiver, ReceivedWebhook, ReceiverBehaviour } from './webhook-receiver.ts';
 export { readSse } from './sse.ts';
+export { watchSwap } from './watch-swap.ts';
 export type { SseEvent, SseResult } from './sse.ts';
 export { startOwnCluster } from './own-cluster.ts';
 export type { OwnCluster, ClusterNode } from './own-cluster.ts';

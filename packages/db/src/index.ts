@@ -1,4 +1,4 @@
-export { createPool, closePool } from './create-pool.ts';
+export { createPool, closePool, inTransaction, LimitedPool } from './create-pool.ts';
 export type { Pool, PoolClient, PoolOptions } from './create-pool.ts';
 export { runMigrations, migrationsDir, embeddingColumnDim, assertEmbeddingDim } from './migrate.ts';
 export {
@@ -24,7 +24,7 @@ export {
   staleVersions,
 } from './queries/document-versions.ts';
 export type { ApplyOutcome, ClaimedVersion, NewVersion, VersionStatus } from './queries/document-versions.ts';
-export { getCorpusVersion, changeCorpus, inTransaction } from './queries/corpus.ts';
+export { getCorpusVersion, changeCorpus } from './queries/corpus.ts';
 export { searchChunks, QueryAbortedError } from './queries/search-chunks.ts';
 export type { SearchHit, SearchOptions, SearchResult } from './queries/search-chunks.ts';
 export { HNSW_INDEX, buildHnswIndex, dropHnswIndex, settleAfterBulkLoad } from './queries/hnsw-index.ts';

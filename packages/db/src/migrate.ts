@@ -6,9 +6,19 @@ import { StartError } from '@rag/lifecycle';
 
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
 
+/** The advisory lock that serialises concurrent migration runs (node-pg-migrate's own id). */
+const MIGRATION_LOCK_ID = 7241865325823964n;
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK)\s*;?\s*$/i;
+
 /**
- * Applies pending migrations (idempotent; node-pg-migrate holds an advisory lock so concurrent runs serialise).
- * Returns the names of the migrations applied by this call.
+ * Applies pending migrations (idempotent). Returns the names of the migrations applied by this call.
+ *
+ * The whole run is one transaction of ours: `pg_advisory_xact_lock` serialises concurrent runs, the embedding
+ * dimension the first migration reads is `set_config(..., true)` (local), and node-pg-migrate runs every pending
+ * migration inside it (its own BEGIN/COMMIT/ROLLBACK are absorbed; we commit or roll back). Nothing outlives the
+ * transaction, so migrating through PgBouncer in transaction mode works (a session-level advisory lock or setting
+ * would land on one server connection and be looked for on another), and a failed run leaves no migration half
+ * applied. No statement limit: a migration (an index build) takes as long as the data needs.
  */
 export async function runMigrations(opts: {
   databaseUrl: string;
@@ -18,17 +28,33 @@ export async function runMigrations(opts: {
   const client = new pg.Client({ connectionString: opts.databaseUrl });
   await client.connect();
   try {
-    await client.query(`SELECT set_config('rag.embedding_dim', $1, false)`, [String(opts.embeddingDim)]);
-    const applied = await runner({
-      dbClient: client,
-      dir: migrationsDir,
-      direction: 'up',
-      migrationsTable: 'pgmigrations',
-      checkOrder: true,
-      log: opts.log ?? (() => {}),
-    });
-    await assertEmbeddingDim(client, opts.embeddingDim);
-    return applied.map((m) => m.name);
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID.toString()]);
+      await client.query(`SELECT set_config('rag.embedding_dim', $1, true)`, [String(opts.embeddingDim)]);
+      const inOurTransaction = {
+        query: (text: string | pg.QueryConfig, values?: unknown[]) =>
+          typeof text === 'string' && TRANSACTION_CONTROL.test(text)
+            ? Promise.resolve({ rows: [], rowCount: 0 })
+            : client.query(text, values),
+      };
+      const applied = await runner({
+        dbClient: inOurTransaction as unknown as pg.Client,
+        dir: migrationsDir,
+        direction: 'up',
+        migrationsTable: 'pgmigrations',
+        checkOrder: true,
+        noLock: true,
+        singleTransaction: true,
+        log: opts.log ?? (() => {}),
+      });
+      await assertEmbeddingDim(client, opts.embeddingDim);
+      await client.query('COMMIT');
+      return applied.map((m) => m.name);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
   } finally {
     await client.end();
   }

@@ -32,14 +32,19 @@ describe('the HNSW index', () => {
     const clients = await Promise.all([pool.connect(), pool.connect()]);
     try {
       for (const c of clients) {
-        const r = await c.query<{ m: string; t: string }>(
-          "SELECT current_setting('maintenance_work_mem') AS m, current_setting('statement_timeout') AS t",
+        // Outside a transaction a pooled connection has the server's defaults: the build's settings were LOCAL.
+        const r = await c.query<{ m: string; t_default: boolean }>(
+          `SELECT current_setting('maintenance_work_mem') AS m, setting = reset_val AS t_default
+           FROM pg_settings WHERE name = 'statement_timeout'`,
         );
         assert.notEqual(r.rows[0].m, '1GB');
-        assert.equal(r.rows[0].t, '1min');
+        assert.equal(r.rows[0].t_default, true);
       }
     } finally {
       for (const c of clients) c.release();
     }
+    // A statement through the pool runs under the pool's limit, set for its own transaction.
+    const r = await pool.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t");
+    assert.equal(r.rows[0].t, '1min');
   });
 });

@@ -20,3 +20,5 @@ export { startOwnCluster } from './own-cluster.ts';
 export type { OwnCluster, ClusterNode } from './own-cluster.ts';
 export { requireBinary } from './require-binary.ts';
 export { activeResources, assertNoLeakedHandles } from './open-handles.ts';
+export { startOwnPgBouncer } from './own-pgbouncer.ts';
+export type { OwnPgBouncer, PooledDatabase } from './own-pgbouncer.ts';

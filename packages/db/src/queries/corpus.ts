@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../create-pool.ts';
 
 /** Returns the corpus version (bumped by every ingestion that changed something). */
 export async function getCorpusVersion(db: pg.ClientBase | pg.Pool): Promise<number> {
@@ -12,25 +13,6 @@ async function bumpCorpusVersion(client: pg.ClientBase): Promise<number> {
     'UPDATE corpus_state SET version = version + 1, updated_at = now() RETURNING version',
   );
   return Number(r.rows[0].version);
-}
-
-/**
- * Runs `fn` in one transaction on a connection of `pool`: COMMIT when it resolves, ROLLBACK (and rethrow) when it
- * throws; the connection is released either way.
- */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
 }
 
 /**

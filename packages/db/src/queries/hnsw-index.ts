@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../create-pool.ts';
 
 /**
  * The chunks' HNSW index, defined once here. Migration 001 created it with the same statement (a migration is
@@ -13,23 +14,32 @@ export async function dropHnswIndex(db: pg.Pool | pg.ClientBase): Promise<void> 
   await db.query(`DROP INDEX IF EXISTS ${HNSW_INDEX}`);
 }
 
-/** Builds the index if it is missing, on one connection with room to build in memory and no statement timeout. */
+/**
+ * Builds the index if it is missing, in one transaction with room to build in memory and no statement timeout
+ * (both `SET LOCAL`: behind PgBouncer in transaction mode a session setting would stay on a shared server connection).
+ */
 export async function buildHnswIndex(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("SET maintenance_work_mem = '1GB'; SET statement_timeout = 0");
-    await client.query(CREATE_HNSW_INDEX);
-  } finally {
-    // The session settings must not follow the connection back into the pool.
-    await client.query('RESET maintenance_work_mem; RESET statement_timeout').catch(() => {});
-    client.release();
-  }
+  await inTransaction(
+    pool,
+    async (client) => {
+      await client.query("SET LOCAL maintenance_work_mem = '1GB'");
+      await client.query(CREATE_HNSW_INDEX);
+    },
+    { statementTimeoutMs: 0 },
+  );
 }
 
 /**
  * Settles a bulk load before it serves: statistics, hint bits and the visibility map now, rather than autovacuum
  * doing it under the first queries (measured: docs/benchmarks.md, structured vectors).
  */
-export async function settleAfterBulkLoad(db: pg.Pool | pg.ClientBase): Promise<void> {
-  await db.query('VACUUM (ANALYZE) chunks, documents');
+export async function settleAfterBulkLoad(pool: pg.Pool): Promise<void> {
+  // VACUUM cannot run inside a transaction, so it cannot carry a `SET LOCAL` limit (and a session setting would
+  // leak behind PgBouncer): like the index build, it runs as long as the load it settles needs.
+  const client = await pool.connect();
+  try {
+    await client.query('VACUUM (ANALYZE) chunks, documents');
+  } finally {
+    client.release();
+  }
 }

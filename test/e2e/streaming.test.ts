@@ -60,6 +60,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
   });
 
   test('POST with Accept: text/event-stream: status with the id, citations, tokens making the answer, one completed', async () => {
+    const streamed = stub.stats.chatStreamed;
     const r = await readSse(`${stack.url}/v1/ask`, { method: 'POST', json: { question: 'Bảo đảm dự thầu là gì?' } });
     assert.equal(r.status, 200);
     assert.ok(r.ended, 'the server ended the stream after the terminal event');
@@ -81,19 +82,60 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     assert.equal(answerOf(r.events), done.result.answer);
     assert.deepEqual(r.events.find((e) => e.event === 'citations')!.data, done.result.citations);
     assert.match(done.result.answer, /\[1\]/);
+    assert.equal(stub.stats.chatStreamed, streamed + 1, 'the LLM was asked for a streamed answer');
+  });
+
+  test('an ask nobody streams is one non-streaming LLM request; its events replay the whole answer as one token', async () => {
+    const calls = stub.stats.chatCalls;
+    const streamed = stub.stats.chatStreamed;
+    const done = await api(stack.url, '/v1/ask', {
+      method: 'POST',
+      headers: { prefer: 'wait=20' },
+      json: { question: 'Hồ sơ mời thầu gồm những gì?' },
+    });
+    assert.equal(done.json.status, 'completed');
+    assert.equal(stub.stats.chatCalls, calls + 1);
+    assert.equal(stub.stats.chatStreamed, streamed, 'answered whole: no streamed request');
+    const replay = await readSse(`${second.url}/v1/ask/${done.json.id}/events`);
+    assert.ok(replay.ended);
+    assert.deepEqual(
+      replay.events.map((e) => e.event),
+      ['status', 'citations', 'token', 'completed'],
+    );
+    assert.equal(answerOf(replay.events), done.json.result.answer);
+    assert.deepEqual(replay.events.at(-1)!.data, (await api(stack.url, `/v1/ask/${done.json.id}`)).json);
+  });
+
+  test('a stream opened while the LLM answers an unwatched ask whole still ends with the full answer', async () => {
+    stub.setLatency({ ttftMs: 400 });
+    try {
+      const streamed = stub.stats.chatStreamed;
+      const inFlight = stub.stats.inFlight;
+      const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'Gói thầu là gì?' } });
+      assert.equal(sub.status, 202);
+      // The LLM request is under way (not streamed: no one was watching when it started); now a reader comes.
+      await waitUntil(() => stub.stats.inFlight > inFlight, { message: 'timed out waiting for the LLM request' });
+      const r = await readSse(`${second.url}/v1/ask/${sub.json.id}/events`);
+      assert.ok(r.ended);
+      assert.equal(terminalsOf(r.events).length, 1);
+      assert.equal(r.events.at(-1)!.event, 'completed');
+      assert.equal(r.events.filter((e) => e.event === 'token').length, 1, 'the whole answer, as one token');
+      assert.equal(answerOf(r.events), r.events.at(-1)!.data.result.answer);
+      assert.equal(stub.stats.chatStreamed, streamed);
+    } finally {
+      stub.setLatency({ ttftMs: 100 });
+    }
   });
 
   test('a stream opened after the end replays everything and closes, on any gateway; Last-Event-ID resumes with no gap or duplicate', async () => {
-    const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'Hợp đồng trọn gói là gì?' } });
-    assert.equal(sub.status, 202);
-    const id = sub.json.id;
-    // Read part of the answer from the first gateway, then drop the connection.
+    // Submit and read part of the answer from the first gateway, then drop the connection.
     const part = await readSse(
-      `${stack.url}/v1/ask/${id}/events`,
-      {},
+      `${stack.url}/v1/ask`,
+      { method: 'POST', json: { question: 'Hợp đồng trọn gói là gì?' } },
       { onEvent: (_e, all) => all.filter((x) => x.event === 'token').length >= 3 },
     );
     assert.equal(part.ended, false);
+    const id = part.events[0].data.id;
     const lastId = part.events.at(-1)!.id;
     // Resume on the second gateway.
     const rest = await readSse(`${second.url}/v1/ask/${id}/events`, { headers: { 'last-event-id': lastId } });
@@ -104,8 +146,11 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     // After the end, from the start, on the second gateway: the same events with the same ids.
     const replay = await readSse(`${second.url}/v1/ask/${id}/events`);
     assert.ok(replay.ended);
+    // Status events aside (the submitting stream opened with `queued`, so it also saw the worker's `active`, which
+    // a replay opening with `active` leaves out), the same entries.
     const key = (e: SseEvent) => `${e.id} ${e.event} ${JSON.stringify(e.data)}`;
-    assert.deepEqual(resumed.slice(1).map(key), replay.events.slice(1).map(key), 'no gap, no duplicate');
+    const body = (es: SseEvent[]) => es.filter((e) => e.event !== 'status').map(key);
+    assert.deepEqual(body(resumed), body(replay.events), 'no gap, no duplicate');
     assert.equal(terminalsOf(replay.events).length, 1);
     assert.equal(answerOf(replay.events), replay.events.at(-1)!.data.result.answer);
     assert.equal(replay.events[0].data.status, 'active', 'a finished ask opens with the last state it ran in');
@@ -152,16 +197,17 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
   test('cancel mid-stream ends the stream with cancelled; keep-alive comments flow while it waits', async () => {
     stub.setLatency({ ttftMs: 400 });
     try {
-      const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'Hủy câu hỏi này giữa chừng' } });
       let cancelled = false;
+      let id = '';
       const r = await readSse(
-        `${second.url}/v1/ask/${sub.json.id}/events`,
-        {},
+        `${stack.url}/v1/ask`,
+        { method: 'POST', json: { question: 'Hủy câu hỏi này giữa chừng' } },
         {
           onEvent: (e) => {
+            id ||= e.data.id;
             if (e.event === 'token' && !cancelled) {
               cancelled = true;
-              void api(stack.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' });
+              void api(second.url, `/v1/ask/${id}`, { method: 'DELETE' });
             }
           },
         },
@@ -200,9 +246,20 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
       assert.equal(r.events[0].data.position, 1, 'first in line');
       assert.deepEqual(r.events[1].data, (await api(gw.url, `/v1/ask/${sub.json.id}`)).json);
 
+      // A reader that comes while the ask is queued makes its worker stream the LLM's answer.
+      const watched = await api(gw.url, '/v1/ask', {
+        method: 'POST',
+        json: { question: 'Hợp đồng theo đơn giá là gì?' },
+      });
+      const following = readSse(`${gw.url}/v1/ask/${watched.json.id}/events`);
+      await waitUntil(() => gw.streamReader.watcherCount > 0, {
+        message: 'timed out waiting for the stream to be followed',
+      });
+
       const late = await api(gw.url, '/v1/ask', { method: 'POST', json: { question: 'quá hạn', timeoutMs: 1000 } });
       const waiting = readSse(`${gw.url}/v1/ask/${late.json.id}/events`);
       await new Promise((r) => setTimeout(r, 1100));
+      const streamed = stub.stats.chatStreamed;
       worker = await startWorkerApp(config, { logger: testLogger() });
       const e = await waiting;
       assert.deepEqual(
@@ -210,6 +267,11 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
         ['status', 'failed'],
       );
       assert.equal(e.events[1].data.error.code, 'expired');
+      const f = await following;
+      assert.equal(f.events.at(-1)!.event, 'completed');
+      assert.ok(f.events.filter((x) => x.event === 'token').length >= 10, 'streamed token by token');
+      assert.equal(answerOf(f.events), f.events.at(-1)!.data.result.answer);
+      assert.equal(stub.stats.chatStreamed, streamed + 1, 'the LLM was asked for a streamed answer');
     } finally {
       await worker?.close();
       await gw.close();

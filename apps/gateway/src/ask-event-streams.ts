@@ -6,6 +6,7 @@ import {
   STREAM_START,
   TERMINAL_EVENTS,
   endAskStream,
+  markAskWatched,
   readStream,
   type AskEvents,
   type AskStreamEntry,
@@ -101,6 +102,13 @@ export class AskEventStreams {
     if (!view) {
       finish();
       throw new NotFoundError();
+    }
+    // Someone watches while the ask may still be generated: its worker streams the LLM's answer (not awaited: a
+    // failed mark costs only incremental tokens; the whole answer still arrives before the terminal event).
+    if (!TERMINAL.has(view.status)) {
+      markAskWatched(d.redis, d.keys, id).catch((err: Error) =>
+        d.logger.warn({ err: err.message, askId: id }, 'could not mark the ask watched'),
+      );
     }
     // Inclusive of the resume point: that entry's attempt tells which later entries are stale (then dropped).
     let entries = await readStream(d.redis, key, after, true);

@@ -62,6 +62,8 @@ export interface SubmitOptions {
   waitMs?: number;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /** The client reads the ask's events in the same response: a new job streams its answer from the LLM. */
+  stream?: boolean;
 }
 
 /** An ask being submitted: its id and submission time, fixed at the start. */
@@ -221,6 +223,7 @@ export class AskService {
       requestId: opts.requestId,
       cacheKey: job.cacheKey,
       flightKey: job.flightKey,
+      ...(opts.stream ? { stream: true } : {}),
     };
     // The delivery job exists before its ask does, so no end of the ask can come before it. Failing to add it
     // costs the webhook, never the ask.

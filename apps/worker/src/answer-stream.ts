@@ -1,7 +1,15 @@
 import type { Job } from 'bullmq';
 import type { AskResult } from '@rag/contract';
 import type { Logger } from '@rag/observability';
-import { AskStreamWriter, endAskStream, jobToView, type AskJobData, type Redis, type RedisKeys } from '@rag/queue';
+import {
+  AskStreamWriter,
+  endAskStream,
+  isAskWatched,
+  jobToView,
+  type AskJobData,
+  type Redis,
+  type RedisKeys,
+} from '@rag/queue';
 
 export interface AnswerStreamDeps {
   redis: Redis;
@@ -25,6 +33,16 @@ export function openAnswerStream(d: AnswerStreamDeps, job: Job<AskJobData, AskRe
   });
   w.status();
   return w;
+}
+
+/**
+ * Whether anyone may watch the ask's answer as it is generated: submitted to be streamed, or marked by a gateway
+ * serving its events. Asked when generation starts (the latest moment that still lets the LLM stream), so a reader
+ * that came while the ask was queued or retrieving counts. A failed check counts as watched: streaming is correct,
+ * only dearer.
+ */
+export function answerWatched(d: AnswerStreamDeps, job: Job<AskJobData, AskResult>): () => Promise<boolean> {
+  return async () => job.data.stream === true || (await isAskWatched(d.redis, d.keys, job.id!).catch(() => true));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Logger, Metrics, StatsWindow } from '@rag/observability';
 import { answerQuestion, UpstreamError, type RagDeps } from '@rag/rag';
 import type { AskResult } from '@rag/contract';
 import { askJobSchema, formatFailure, type AnswerCache, type AskJobData } from '@rag/queue';
-import { completeAnswerStream, openAnswerStream, type AnswerStreamDeps } from './answer-stream.ts';
+import { answerWatched, completeAnswerStream, openAnswerStream, type AnswerStreamDeps } from './answer-stream.ts';
 
 export interface ProcessAskDeps {
   rag: RagDeps;
@@ -70,6 +70,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
           signal: combined,
           onCitations: (citations) => stream.citations(citations),
           onToken: (text) => stream.token(text),
+          watched: answerWatched(d.stream, job),
         },
         d.rag,
       );

@@ -7,6 +7,8 @@ import { answerTimeMs, defaultLatency, mergeLatency, streamPieces, type LatencyM
 export interface LlmStubStats {
   /** Chat completion requests received (counted on arrival, before the body is read). */
   chatCalls: number;
+  /** Chat requests asking for a streamed response (`stream: true`); the rest of chatCalls asked for one body. */
+  chatStreamed: number;
   /** Chat requests whose client went away before the response ended. */
   chatAborted: number;
   embeddingCalls: number;
@@ -55,6 +57,7 @@ const MODELS = ['stub-chat', 'gpt-4o-mini', 'stub-embedding', 'text-embedding-3-
 
 const emptyStats = (): LlmStubStats => ({
   chatCalls: 0,
+  chatStreamed: 0,
   chatAborted: 0,
   embeddingCalls: 0,
   embeddingInputs: 0,
@@ -209,6 +212,7 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
     const maxTokens =
       positiveInt(body, 'max_completion_tokens', 1_000_000) ?? positiveInt(body, 'max_tokens', 1_000_000);
     const m = model; // the model at arrival, for the whole answer
+    if (body.stream) stats.chatStreamed++;
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {

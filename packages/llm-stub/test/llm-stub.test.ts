@@ -94,12 +94,14 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     const none = await chat().invoke('no passages here');
     assert.equal(none.content, "I don't know based on the provided documents.");
     assert.equal(stub.stats.chatCalls, 2);
+    assert.equal(stub.stats.chatStreamed, 0, 'neither asked for a streamed response');
     assert.equal(stub.stats.chatAborted, 0);
     assert.equal(stub.stats.inFlight, 0);
     assert.equal(stub.stats.maxInFlight, 1);
   });
 
   test('streaming: several chunks adding up to the same answer, usage on the last one (stream_options.include_usage)', async () => {
+    stub.resetStats();
     const chunks: AIMessageChunk[] = [];
     for await (const c of await chat().stream(messages)) chunks.push(c);
     assert.ok(chunks.length >= 4, `${chunks.length} chunks`);
@@ -111,6 +113,8 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     for await (const c of await chat({ streamUsage: false }).stream(messages)) bare.push(c);
     assert.equal(bare.map((c) => c.content).join(''), EXPECTED);
     assert.ok(!bare.some((c) => c.usage_metadata));
+    assert.equal(stub.stats.chatStreamed, 2, 'both asked for a streamed response');
+    assert.equal(stub.stats.chatCalls, 2);
   });
 
   test('max_tokens is respected (roughly: words), finish_reason length', async () => {

@@ -23,6 +23,11 @@ export const askJobSchema = z.object({
   cacheKey: z.string().optional(),
   /** Single-flight key the worker clears when the ask ends. */
   flightKey: z.string().optional(),
+  /**
+   * Submitted by a client reading its events (`POST` with `Accept: text/event-stream`): stream the LLM's answer.
+   * Without it the worker streams only when a gateway marked the ask watched (GET /v1/ask/:id/events).
+   */
+  stream: z.boolean().optional(),
   /** A delivery job (id = the ask's) waits on the webhooks queue for this ask's end: the worker wakes it then. */
   webhook: z.boolean().optional(),
 });

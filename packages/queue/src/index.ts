@@ -37,6 +37,7 @@ export {
   terminalEvent,
 } from './ask-stream.ts';
 export type { AskEventName, AskStreamEntry } from './ask-stream.ts';
+export { WATCH_TTL_MS, isAskWatched, markAskWatched } from './ask-watch.ts';
 export { AskStreamWriter } from './ask-stream-writer.ts';
 export type { AskStreamWriterOptions } from './ask-stream-writer.ts';
 export { AskStreamReader } from './ask-stream-reader.ts';

@@ -22,6 +22,11 @@ export function redisKeys(prefix: string) {
     workers: `${prefix}:workers`,
     /** Per-ask Redis Stream of its events (status, citations, tokens, one terminal), for SSE on any gateway. */
     events: (id: string) => `${prefix}:events:${id}`,
+    /**
+     * Set (short TTL) by a gateway serving the ask's events while it is queued or running: someone may be watching,
+     * so the worker streams the LLM's answer instead of asking for it whole (ask-stream.ts `markAskWatched`).
+     */
+    eventsWatched: (id: string) => `${prefix}:events:${id}:watched`,
     /** Set (NX) in the same script that appends an ask's terminal event, so there is only ever one. */
     eventsEnd: (id: string) => `${prefix}:events:${id}:end`,
     /** A gateway's stream reader's own wake stream (an entry interrupts its blocked XREAD); expires when idle. */

@@ -35,6 +35,8 @@ export interface AnswerRequest {
   onCitations?: (citations: Citation[]) => void;
   /** The answer's text as it is generated (see GenerateInput.onToken). */
   onToken?: (text: string) => void;
+  /** Whether anyone may be reading the answer as it is generated (see GenerateInput.watched). */
+  watched?: () => Promise<boolean>;
 }
 
 export interface AnswerOutput {
@@ -195,7 +197,15 @@ export async function answerQuestion(req: AnswerRequest, deps: RagDeps): Promise
   const { generation, degraded } = await generate(
     req,
     deps,
-    { question: req.question, passages, mode: req.mode, evidence, signal: req.signal, onToken: req.onToken },
+    {
+      question: req.question,
+      passages,
+      mode: req.mode,
+      evidence,
+      signal: req.signal,
+      onToken: req.onToken,
+      watched: req.watched,
+    },
     citations,
   );
   const t3 = performance.now();

@@ -79,6 +79,7 @@ export function asksRouter(d: {
         requestId: String(req.id),
         idempotencyKey,
         clientId: d.clientId(req),
+        stream: true,
       });
       res.locals.served = sub.served;
       await d.streams.serve(res, sub.view.id, { view: sub.view, headers: { Location: `/v1/ask/${sub.view.id}` } });

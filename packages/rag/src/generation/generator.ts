@@ -27,6 +27,12 @@ export interface GenerateInput {
    * (trimmed as it is). A generator that cannot stream may call it once with the whole answer, or not at all.
    */
   onToken?: (text: string) => void;
+  /**
+   * Whether anyone may be reading the answer as it is generated. Asked, just before it starts, by a generator for
+   * which streaming costs more than answering whole (an LLM's streamed response costs its client about three times
+   * the CPU): on false it answers in one piece and passes the whole answer to `onToken` at once. Absent: stream.
+   */
+  watched?: () => Promise<boolean>;
 }
 
 export interface Generation {

@@ -13,7 +13,7 @@ export interface OpenAIGeneratorOptions {
   maxRetries?: number;
   /**
    * Stream the answer (token by token, to `onToken`) instead of one response (an abort ends either kind of request
-   * at once). @defaultValue true
+   * at once), when `GenerateInput.watched` does not say that no one is watching. @defaultValue true
    */
   streaming?: boolean;
 }
@@ -62,7 +62,9 @@ export class OpenAIGenerator implements Generator {
       { role: 'system', content: SYSTEM_PROMPT },
       { role: 'user', content: buildUserPrompt(input.question, input.passages) },
     ];
-    if (!this.streaming) {
+    // Streaming costs only when someone can watch: an unwatched answer is one response (a failed check streams).
+    const streamed = this.streaming && (input.watched ? await input.watched().catch(() => true) : true);
+    if (!streamed) {
       const msg = await this.chat.invoke(messages, { signal: input.signal });
       const u = msg.usage_metadata;
       const usage = u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens } : undefined;

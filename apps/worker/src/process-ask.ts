@@ -4,6 +4,7 @@ import { answerQuestion, UpstreamError, type RagDeps } from '@rag/rag';
 import type { AskResult } from '@rag/contract';
 import { askJobSchema, formatFailure, type AnswerCache, type AskJobData } from '@rag/queue';
 import { answerWatched, completeAnswerStream, openAnswerStream, type AnswerStreamDeps } from './answer-stream.ts';
+import type { ReplicaFreshness } from './replica-freshness.ts';
 
 export interface ProcessAskDeps {
   rag: RagDeps;
@@ -17,6 +18,11 @@ export interface ProcessAskDeps {
   backoffMs: number;
   /** Where each attempt streams its status, citations and tokens (the ask's event stream). */
   stream: AnswerStreamDeps;
+  /**
+   * With a read replica (DATABASE_READ_URL): picks, per ask, the replica or (while it lags behind the corpus
+   * version) the primary for retrieval, instead of `rag.pool`.
+   */
+  replica?: ReplicaFreshness;
 }
 
 /** Reason given to cancelJob when the worker shuts down: the ask is handed back to the queue, not failed. */
@@ -59,6 +65,14 @@ export function createAskProcessor(d: ProcessAskDeps) {
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     const stream = openAnswerStream(d.stream, job, log);
     try {
+      let rag = d.rag;
+      let readFrom: string | undefined;
+      if (d.replica) {
+        const read = await d.replica.poolFor({ deadline: data.deadline, signal: combined });
+        rag = { ...d.rag, pool: read.pool };
+        readFrom = read.server;
+        if (read.waitedMs > 0) observe('replica_wait', read.waitedMs);
+      }
       const out = await answerQuestion(
         {
           question: data.question,
@@ -72,7 +86,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
           onToken: (text) => stream.token(text),
           watched: answerWatched(d.stream, job),
         },
-        d.rag,
+        rag,
       );
       const totalMs = Date.now() - data.createdAt;
       observe('embedding', out.timings.embeddingMs);
@@ -98,7 +112,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
       await d.cache
         .store(data.cacheKey, result)
         .catch((err: unknown) => log.warn({ err }, 'storing the result in the cache failed'));
-      log.info({ totalMs, queuedMs, model: out.model, degraded: out.degraded }, 'ask completed');
+      log.info({ totalMs, queuedMs, model: out.model, degraded: out.degraded, readFrom }, 'ask completed');
       return result;
     } catch (err) {
       if (deadline.signal.aborted) {

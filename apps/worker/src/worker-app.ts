@@ -31,6 +31,7 @@ import { closeServer, metricsServer } from './metrics-server.ts';
 import { createAskProcessor } from './process-ask.ts';
 import { startWebhookWorker } from './webhook-worker.ts';
 import { workerProviders } from './worker-providers.ts';
+import { ReplicaFreshness } from './replica-freshness.ts';
 import { endJobStream, type AnswerStreamDeps } from './answer-stream.ts';
 
 /** How long a starting worker waits for Redis before it gives up with one clear line. */
@@ -57,7 +58,10 @@ export interface WorkerApp {
 }
 
 interface Connections {
+  /** DATABASE_URL: the corpus version at start, and retrieval while the replica lags (or when there is none). */
   pool: Pool;
+  /** DATABASE_READ_URL's pool when a replica is configured: retrieval reads here. */
+  readPool?: Pool;
   /** Commands: cache, flight keys, heartbeat. */
   redis: Redis;
   /** The cancel channel's subscription. */
@@ -89,8 +93,20 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       resultTtlS: config.RESULT_TTL_S,
       flushMs: config.STREAM_FLUSH_MS,
     };
+    const retrievalPool = conns.readPool ?? conns.pool;
     const processAsk = createAskProcessor({
-      rag: { pool: conns.pool, ...providers, efSearch: config.HNSW_EF_SEARCH, retrieval: config.RETRIEVAL },
+      rag: { pool: retrievalPool, ...providers, efSearch: config.HNSW_EF_SEARCH, retrieval: config.RETRIEVAL },
+      replica: conns.readPool
+        ? new ReplicaFreshness({
+            replica: conns.readPool,
+            primary: conns.pool,
+            redis: conns.redis,
+            keys,
+            maxWaitMs: config.REPLICA_MAX_WAIT_MS,
+            metrics,
+            logger,
+          })
+        : undefined,
       logger,
       metrics,
       stats,
@@ -102,7 +118,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
     let consumer: Awaited<ReturnType<typeof consumeAsks>> | undefined;
     const server = opened.add(
       'metrics server',
-      metricsServer({ id, metrics, pool: conns.pool, running: () => consumer?.worker.isRunning() ?? false }),
+      metricsServer({ id, metrics, pool: retrievalPool, running: () => consumer?.worker.isRunning() ?? false }),
       closeServer,
     );
     const metricsPort = config.METRICS_PORT ?? DEFAULT_METRICS_PORT;
@@ -124,7 +140,7 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       redis: conns.redis,
       keys,
       figures: heartbeatFigures({
-        pool: conns.pool,
+        pool: retrievalPool,
         poolMax: config.PG_POOL_MAX,
         stats,
         active: () => consumer?.active() ?? 0,
@@ -198,21 +214,30 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
   }
 }
 
-/** The pool and the three Redis connections, registered to be closed last (they are opened first). */
+/**
+ * The pools and the three Redis connections, registered to be closed last (they are opened first). pg opens
+ * connections on demand, so the primary's pool costs nothing while a replica serves every read. (Ingestion has a
+ * pool of its own on the primary: see ingest-worker.ts.)
+ */
 function openConnections(config: Config, opened: Resources, logger: Logger): Connections {
-  const pool = opened.add(
-    'pool',
-    createPool({
-      connectionString: config.DATABASE_READ_URL ?? config.DATABASE_URL,
-      max: config.PG_POOL_MAX,
-      connectionTimeoutMillis: config.PG_CONNECTION_TIMEOUT_MS,
-      idleTimeoutMillis: config.PG_IDLE_TIMEOUT_MS,
-      statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
-      applicationName: 'rag-worker',
-      logger,
-    }),
-    closePool,
-  );
+  const pgPool = (name: string, connectionString: string, applicationName: string) =>
+    opened.add(
+      name,
+      createPool({
+        connectionString,
+        max: config.PG_POOL_MAX,
+        connectionTimeoutMillis: config.PG_CONNECTION_TIMEOUT_MS,
+        idleTimeoutMillis: config.PG_IDLE_TIMEOUT_MS,
+        statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+        applicationName,
+        logger,
+      }),
+      closePool,
+    );
+  const pool = pgPool('pool', config.DATABASE_URL, 'rag-worker');
+  const readPool = config.DATABASE_READ_URL
+    ? pgPool('read pool', config.DATABASE_READ_URL, 'rag-worker-read')
+    : undefined;
   const redis = (name: string) => {
     const c = opened.add(name, createRedis(config, 'blocking'), closeRedis);
     c.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
@@ -220,6 +245,7 @@ function openConnections(config: Config, opened: Resources, logger: Logger): Con
   };
   return {
     pool,
+    readPool,
     redis: redis('redis'),
     subscriber: redis('redis subscriber'),
     bullConnection: redis('redis (bullmq)'),
@@ -232,16 +258,20 @@ function openConnections(config: Config, opened: Resources, logger: Logger): Con
  */
 async function checkConnections(config: Config, c: Connections, keys: RedisKeys, logger: Logger): Promise<void> {
   await waitForRedis(c.redis, REDIS_START_TIMEOUT_MS);
-  let version: number;
-  try {
-    await assertEmbeddingDim(c.pool, config.EMBEDDING_DIM);
-    version = await getCorpusVersion(c.pool);
-  } catch (err) {
-    if (err instanceof StartError) throw err;
-    throw new StartError(`PostgreSQL could not be used (${(err as Error).message}); check DATABASE_URL`, {
-      cause: err,
-    });
-  }
+  const check = async (pool: Pool, setting: string) => {
+    try {
+      await assertEmbeddingDim(pool, config.EMBEDDING_DIM);
+      return await getCorpusVersion(pool);
+    } catch (err) {
+      if (err instanceof StartError) throw err;
+      throw new StartError(`PostgreSQL could not be used (${(err as Error).message}); check ${setting}`, {
+        cause: err,
+      });
+    }
+  };
+  // The version from the primary: a lagging replica would seed an old one.
+  const version = await check(c.pool, 'DATABASE_URL');
+  if (c.readPool) await check(c.readPool, 'DATABASE_READ_URL');
   await seedCorpusVersion(c.redis, keys, version);
   try {
     const policy = ((await c.redis.config('GET', 'maxmemory-policy')) as string[])[1];

@@ -39,6 +39,11 @@ export const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/rag'),
   /** Optional read replica used for retrieval; writes (ingestion, migrations) always go to DATABASE_URL. */
   DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
+  /**
+   * With DATABASE_READ_URL: how long an ask waits for the replica to replay the corpus version it was asked under
+   * (a document that just became ready) before it reads the primary instead. 0 = read the primary at once.
+   */
+  REPLICA_MAX_WAIT_MS: int(0, 60000).default(1000),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   /** Comma-separated `host:port` seed nodes of a Redis Cluster; when set, used instead of REDIS_URL. */
   REDIS_CLUSTER_NODES: z

@@ -87,6 +87,12 @@ export function createMetrics(opts: { service: string; defaultMetrics?: boolean 
       labelNames: ['kind'] as const,
       registers,
     }),
+    replicaReads: new Counter({
+      name: 'rag_replica_reads_total',
+      help: 'Retrievals with DATABASE_READ_URL set, by the server read (replica, primary) and why: fresh (the replica has the corpus version), caught_up (after waiting for it), lagging (wait ran out), unreachable (the replica could not be asked), unknown (no corpus version in Redis)',
+      labelNames: ['server', 'reason'] as const,
+      registers,
+    }),
     webhookAttempts: new Counter({
       name: 'rag_webhook_attempts_total',
       help: 'Webhook delivery attempts by outcome (delivered, http_status, refused, timeout, network)',

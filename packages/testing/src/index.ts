@@ -22,3 +22,5 @@ export { requireBinary } from './require-binary.ts';
 export { activeResources, assertNoLeakedHandles } from './open-handles.ts';
 export { startOwnPgBouncer } from './own-pgbouncer.ts';
 export type { OwnPgBouncer, PooledDatabase } from './own-pgbouncer.ts';
+export { startOwnPgReplica, newestPgBinDir } from './own-pg-replica.ts';
+export type { OwnPgReplica, PgServer } from './own-pg-replica.ts';

@@ -19,13 +19,14 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-/** A fresh, migrated database of its own for one test file. */
+/** A fresh, migrated database of its own for one test file (on `opts.adminUrl`'s server, default adminUrl()). */
 export async function createTestDatabase(
-  opts: { embeddingDim?: number; migrate?: boolean } = {},
+  opts: { embeddingDim?: number; migrate?: boolean; adminUrl?: string } = {},
 ): Promise<TestDatabase> {
+  const admin = opts.adminUrl ?? adminUrl();
   const name = `rag_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  await createDatabase(adminUrl(), name);
-  const url = withDatabase(adminUrl(), name);
+  await createDatabase(admin, name);
+  const url = withDatabase(admin, name);
   if (opts.migrate !== false) await runMigrations({ databaseUrl: url, embeddingDim: opts.embeddingDim ?? 384 });
   let dropped: Promise<void> | undefined;
   return {
@@ -33,7 +34,7 @@ export async function createTestDatabase(
     name,
     drop() {
       if (process.env.KEEP_TEST_DB === '1') return Promise.resolve();
-      dropped ??= dropDatabase(adminUrl(), name);
+      dropped ??= dropDatabase(admin, name);
       return dropped;
     },
   };

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import {
   activeResources,
   api,
@@ -243,6 +244,36 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
       await control.del(keys.events(`${name}-b`));
       probe.disconnect();
       await closeRedis(control);
+    }
+  });
+
+  test('a cluster client closed while a slot refresh is in flight lets its process exit (no refresh timer left)', async () => {
+    // ioredis's own slotsRefreshInterval re-armed itself from the refresh in flight after quit(), every 2 s forever:
+    // the file then hung after its tests passed. The window is hit on purpose, through ioredis's isRefreshing.
+    const script = `import { closeRedis, createRedis } from '@rag/queue';
+const c = createRedis({ REDIS_URL: '', REDIS_CLUSTER_NODES: process.env.SEEDS.split(',') }, 'command');
+await c.ping();
+await new Promise((resolve) => setTimeout(resolve, 300)); // past the refreshes of connecting: the periodic one is next
+await new Promise((resolve) => { const poll = () => (c.isRefreshing ? resolve() : setImmediate(poll)); poll(); });
+await closeRedis(c);
+console.log('closed');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, SEEDS: cluster.seeds },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      await waitUntil(() => child.exitCode !== null, {
+        timeoutMs: 30_000,
+        message: 'the process ended by itself after closing its client',
+      }).catch((err: Error) => assert.fail(`${err.message}; its output: ${out}`));
+      assert.equal(child.exitCode, 0, out);
+      assert.match(out, /closed/);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 

@@ -50,8 +50,10 @@ export function createRedis(
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 300,
     retryDelayOnTryAgain: 100,
-    // MOVED replies refresh the slot map too; this bounds how long a promotion goes unnoticed without traffic.
-    slotsRefreshInterval: 2000,
+    // Periodic slot refreshes are ours (below), not ioredis's slotsRefreshInterval: that one schedules its next
+    // round from the callback of the refresh in flight, whatever the client's state, so a client closed during a
+    // refresh kept refreshing (a 2 s timer, forever) and kept its process alive.
+    slotsRefreshInterval: 0,
     slotsRefreshTimeout: 2000,
     clusterRetryStrategy: retryStrategy === null ? () => null : (times) => Math.min(times * 100, 2000),
     redisOptions: { ...nodeOptions, maxRetriesPerRequest },
@@ -60,8 +62,19 @@ export function createRedis(
     const i = hostPort.lastIndexOf(':');
     return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
   });
-  return new Cluster(nodes, options) as unknown as Redis;
+  const cluster = new Cluster(nodes, options);
+  // MOVED replies refresh the slot map too; this bounds how long a promotion goes unnoticed without traffic. The
+  // timer never holds the process open, and stops when the client has ended.
+  const refresh = setInterval(() => {
+    if (cluster.status === 'ready') cluster.refreshSlotsCache();
+  }, SLOTS_REFRESH_MS);
+  refresh.unref();
+  cluster.once('end', () => clearInterval(refresh));
+  return cluster as unknown as Redis;
 }
+
+/** How often a cluster client re-reads the slot map when nothing else made it (a promotion without traffic). */
+const SLOTS_REFRESH_MS = 2000;
 
 /** True when `redis` is a cluster client (some commands, such as SCAN and WAIT, are per node there). */
 export function isCluster(redis: Redis): boolean {

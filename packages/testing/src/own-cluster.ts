@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from './own-redis.ts';
 import { requireBinary } from './require-binary.ts';
+import { spawnTied } from './tied-spawn.ts';
 
 const run = promisify(execFile);
 
@@ -114,7 +115,7 @@ export async function startOwnCluster(opts: { primaries?: number; nodeTimeoutMs?
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf');
     args.push('--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 1000));
     args.push('--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction');
-    children.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
+    children.set(port, spawnTied('redis-server', args, { stdio: 'ignore' }));
   };
   cluster.restart = async (node) => {
     await cluster.kill9(node);

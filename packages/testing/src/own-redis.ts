@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnTied } from './tied-spawn.ts';
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
@@ -52,7 +53,7 @@ export async function startOwnRedis(opts: { appendfsync?: 'always' | 'everysec' 
     dir,
     pid: () => child?.pid,
     async start() {
-      child = spawn(
+      child = spawnTied(
         'redis-server',
         [
           '--port',

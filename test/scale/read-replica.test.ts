@@ -264,4 +264,21 @@ describe('read replica: retrieval on the replica, ingestion on the primary, read
       await replica.end();
     }
   });
+
+  test('replica stopped: asks are answered from the primary', async () => {
+    const start = await workerFigures();
+    await pgs.stopReplica();
+    // Asks right after the stop may first meet the stopped replica and be retried (retrieval_failed is
+    // retryable); every one completes, from the primary.
+    for (let topK = 1; topK <= 3; topK++) {
+      const r = await ask('Zorblax là gì?', true, topK);
+      assert.equal(r.json.status, 'completed', r.text);
+      assert.ok(r.json.result.citations.length > 0, JSON.stringify(r.json.result));
+    }
+    const end = await workerFigures();
+    assert.ok(
+      (end.reads['primary/unreachable'] ?? 0) - (start.reads['primary/unreachable'] ?? 0) >= 3,
+      JSON.stringify(end),
+    );
+  });
 });

@@ -64,9 +64,10 @@ export function createAskProcessor(d: ProcessAskDeps) {
     const timer = setTimeout(() => deadline.abort(new Error('deadline reached')), data.deadline - startedAt);
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     const stream = openAnswerStream(d.stream, job, log);
+    /** With a read replica: which server this attempt's retrieval reads (replica or primary). */
+    let readFrom: string | undefined;
     try {
       let rag = d.rag;
-      let readFrom: string | undefined;
       if (d.replica) {
         const read = await d.replica.poolFor({ deadline: data.deadline, signal: combined });
         rag = { ...d.rag, pool: read.pool };
@@ -135,6 +136,7 @@ export function createAskProcessor(d: ProcessAskDeps) {
         throw new UnrecoverableError(formatFailure('cancelled', 'the ask was cancelled'));
       }
       if (err instanceof UpstreamError) {
+        if (readFrom === 'replica' && err.code === 'retrieval_failed' && err.retryable) d.replica?.readFailed();
         const reason = formatFailure(err.code, err.message);
         const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
         const nextDelay = d.backoffMs * 2 ** job.attemptsMade;

@@ -45,6 +45,8 @@ export class ReplicaFreshness {
   /** The version a wait ran out on: later asks needing it (or more) skip waiting until the replica has it. */
   private laggingAt = Number.POSITIVE_INFINITY;
   private refreshing: Promise<number> | undefined;
+  /** When asking the replica last failed: for SEEN_TTL_MS after, asks read the primary without trying it again. */
+  private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(d: ReplicaFreshnessOptions) {
     this.d = d;
@@ -74,6 +76,9 @@ export class ReplicaFreshness {
       // Without the published version there is nothing to be fresh against; the ask's own Redis writes will fail too.
       return pick('replica', 'unknown');
     }
+    // A replica that just failed to answer (down, unreachable) is not tried by every ask: each would wait for
+    // its connection to fail (up to PG_CONNECTION_TIMEOUT_MS when the host does not answer at all).
+    if (Date.now() - this.failedAt < SEEN_TTL_MS) return pick('primary', 'unreachable');
     try {
       const recent = Date.now() - this.seenAt < SEEN_TTL_MS;
       if (recent && this.seen >= needed) return pick('replica', 'fresh');
@@ -95,9 +100,18 @@ export class ReplicaFreshness {
       return pick('primary', 'lagging');
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
+      this.failedAt = Date.now();
       this.d.logger?.debug({ err: (err as Error).message }, 'the read replica could not be asked: reading the primary');
       return pick('primary', 'unreachable');
     }
+  }
+
+  /**
+   * Retrieval on the replica failed (connection lost, server gone): the next asks read the primary for a while,
+   * so a retry of the failed ask does not meet the same replica again.
+   */
+  readFailed(): void {
+    this.failedAt = Date.now();
   }
 
   /** Asks the replica its corpus version (one query shared by every ask waiting at that moment). */

@@ -29,6 +29,8 @@ export interface OwnPgReplica {
   replica: PgServer;
   /** The PostgreSQL binaries used (the newest installed major). */
   binDir: string;
+  /** pg_ctl stop -m fast of the replica (a standby that went away); close() still removes it. Idempotent. */
+  stopReplica(): Promise<void>;
   /** pg_ctl stop -m fast on both servers, then removes their directories. Idempotent. */
   close(): Promise<void>;
 }
@@ -150,7 +152,10 @@ export async function startOwnPgReplica(): Promise<OwnPgReplica> {
       async () => (await primary.query(`SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'`)).length > 0,
       { timeoutMs: 30_000, intervalMs: 50, message: 'the replica to stream from the primary' },
     );
-    return { primary, replica, binDir, close };
+    let stopping: Promise<void> | undefined;
+    const stopReplica = () =>
+      (stopping ??= asServer('pg_ctl', ['stop', '-D', replicaData, '-m', 'fast', '-w', '-t', '60']).then(() => {}));
+    return { primary, replica, binDir, stopReplica, close };
   } catch (err) {
     await close();
     throw err;

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './own-redis.ts';
 import { requireBinary } from './require-binary.ts';
+import { spawnTied } from './tied-spawn.ts';
 import { waitUntil } from './wait-until.ts';
 
 const run = promisify(execFile);
@@ -94,14 +95,30 @@ export async function startOwnPgReplica(): Promise<OwnPgReplica> {
   if (user) await fsp.chown(dir, user.uid, user.gid);
   const asServer = (cmd: string, args: string[], timeout = 60_000) =>
     run(bin(cmd), args, { cwd: dir, timeout, env: { ...process.env, LC_ALL: 'C.UTF-8' }, ...(user ?? {}) });
-  const started: string[] = [];
+  const started = new Map<string, ChildProcess>();
+  const stopping = new Map<string, Promise<void>>();
+  const stopServer = (data: string) => {
+    const child = started.get(data);
+    if (!child) return Promise.resolve();
+    let p = stopping.get(data);
+    if (!p) {
+      p = (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        await asServer('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']).catch(() =>
+          child.kill('SIGKILL'),
+        );
+        await exited;
+      })();
+      stopping.set(data, p);
+    }
+    return p;
+  };
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       // The replica first: stopping the primary first leaves its walreceiver retrying until it is stopped too.
-      for (const data of [...started].reverse()) {
-        await asServer('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']).catch(() => {});
-      }
+      for (const data of [...started.keys()].reverse()) await stopServer(data);
       await fsp.rm(dir, { recursive: true, force: true });
     })());
   const server = (port: number): PgServer => {
@@ -120,13 +137,31 @@ export async function startOwnPgReplica(): Promise<OwnPgReplica> {
       },
     };
   };
-  const startServer = async (data: string) => {
-    started.push(data);
-    await asServer('pg_ctl', ['start', '-D', data, '-l', path.join(data, 'server.log'), '-w', '-t', '60']).catch(
-      async (err: unknown) => {
-        const log = await fsp.readFile(path.join(data, 'server.log'), 'utf8').catch(() => '');
-        throw new Error(`PostgreSQL did not start in ${data}: ${(err as Error).message}\n${log.slice(-2000)}`);
+  /**
+   * The postmaster as our child, tied to this process (it gets SIGKILL if the test process dies without closing,
+   * and its backends follow it), rather than daemonised by `pg_ctl start`, which would outlive a killed test.
+   */
+  const startServer = async (data: string, s: PgServer) => {
+    const logFile = path.join(data, 'server.log');
+    const log = fs.openSync(logFile, 'a');
+    const child = spawnTied(bin('postgres'), ['-D', data], {
+      cwd: dir,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, LC_ALL: 'C.UTF-8' },
+      ...(user ?? {}),
+    });
+    fs.closeSync(log);
+    started.set(data, child);
+    child.once('error', () => {});
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          const text = await fsp.readFile(logFile, 'utf8').catch(() => '');
+          throw new Error(`PostgreSQL exited while starting in ${data}:\n${text.slice(-2000)}`);
+        }
+        return (await s.query('SELECT 1 AS up'))[0].up === 1;
       },
+      { timeoutMs: 60_000, intervalMs: 50, message: `PostgreSQL to accept connections in ${data}` },
     );
   };
   try {
@@ -134,8 +169,8 @@ export async function startOwnPgReplica(): Promise<OwnPgReplica> {
     await asServer('initdb', ['-D', primaryData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     const primaryPort = await freePort();
     await fsp.appendFile(path.join(primaryData, 'postgresql.conf'), serverConf(primaryPort, dir));
-    await startServer(primaryData);
     const primary = server(primaryPort);
+    await startServer(primaryData, primary);
 
     const replicaData = path.join(dir, 'replica');
     // --checkpoint=fast: the base backup starts at once instead of after a spread checkpoint.
@@ -146,15 +181,13 @@ export async function startOwnPgReplica(): Promise<OwnPgReplica> {
     const replicaPort = await freePort();
     // Appended last, so these win over the primary's settings the backup copied.
     await fsp.appendFile(path.join(replicaData, 'postgresql.conf'), serverConf(replicaPort, dir));
-    await startServer(replicaData);
     const replica = server(replicaPort);
+    await startServer(replicaData, replica);
     await waitUntil(
       async () => (await primary.query(`SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'`)).length > 0,
       { timeoutMs: 30_000, intervalMs: 50, message: 'the replica to stream from the primary' },
     );
-    let stopping: Promise<void> | undefined;
-    const stopReplica = () =>
-      (stopping ??= asServer('pg_ctl', ['stop', '-D', replicaData, '-m', 'fast', '-w', '-t', '60']).then(() => {}));
+    const stopReplica = () => stopServer(replicaData);
     return { primary, replica, binDir, stopReplica, close };
   } catch (err) {
     await close();

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { makeClutteredHtml, makeEncryptedPdf, makeManyPagesPdf } from '@rag/testing/documents';
 import { ExtractError, ExtractorPool } from '../src/index.ts';
@@ -15,6 +16,12 @@ const html = () =>
       'Thời điểm đóng thầu là 9 giờ 00 ngày 15 tháng 4 năm 2025; nhà thầu nộp hồ sơ qua mạng.',
     ]),
   );
+/** The nice value of every thread of a process, from /proc. */
+const threadNices = (pid: number) =>
+  fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
 const codeOf = (e: unknown) => (e instanceof ExtractError ? e.code : String(e));
 
 describe('ExtractorPool keeps warm child processes and replaces the ones that fail', () => {
@@ -24,6 +31,13 @@ describe('ExtractorPool keeps warm child processes and replaces the ones that fa
       await pool.extract(html(), { filename: 'a.html' });
       const [first] = liveChildren();
       assert.ok(first);
+      // Every thread of the child (V8's workers included, not only the main one) parses at nice 10 or lower priority.
+      const nices = threadNices(first);
+      assert.ok(nices.length > 1, `threads: ${nices.length}`);
+      assert.ok(
+        nices.every((n) => n === nices[0] && n >= 10),
+        `thread nice values: ${nices.join(',')}`,
+      );
       await assert.rejects(pool.extract(makeEncryptedPdf()), (e) => codeOf(e) === 'encrypted');
       assert.deepEqual(liveChildren(), [first], 'an encrypted PDF is an answer, not a broken child');
       await pool.extract(html(), { filename: 'c.html' });

@@ -62,6 +62,8 @@ export type ExtractResult = ExtractedDocument & { stats: ExtractStats };
 
 const CHILD = fileURLToPath(new URL('./child-main.ts', import.meta.url));
 const WATCH_MS = 50;
+/** Parsing is batch work: children run at this niceness (asks first). */
+const CHILD_NICE = 10;
 const PAGE_SIZE = 4096;
 const MiB = 1024 * 1024;
 
@@ -204,12 +206,13 @@ export class ExtractorPool {
       serialization: 'advanced',
       execArgv: [`--max-old-space-size=${heapMb}`, '--disable-warning=ExperimentalWarning'],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, RAG_EXTRACT_NICE: String(CHILD_NICE) },
     });
     // Parsing is batch work: at a lower CPU priority it takes what asks leave, so asks do not starve while documents
     // are ingested on the same cores (npm run bench -- --scenario ingestion measures both).
     if (child.pid) {
       try {
-        os.setPriority(child.pid, 10);
+        os.setPriority(child.pid, CHILD_NICE);
       } catch {
         // not permitted here: parse at normal priority
       }

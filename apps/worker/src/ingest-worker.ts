@@ -95,6 +95,8 @@ export function startIngestWorker(
     logger,
     idleMs: Math.max(60_000, 4 * config.WORKER_LOCK_DURATION_MS),
     everyMs: 30_000,
+    // The gateway gives a request 60 s (server.requestTimeout): bytes unreferenced for 10 min have no upload left.
+    abandonedAfterMs: 10 * 60_000,
   });
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -13,6 +13,8 @@ export {
   createContent,
   appendContent,
   dropContent,
+  dropUnreferencedContent,
+  unreferencedContents,
   readContent,
   createVersion,
   getDocumentView,

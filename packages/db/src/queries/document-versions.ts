@@ -33,6 +33,30 @@ export async function dropContent(db: pg.Pool | pg.ClientBase, oid: number): Pro
   await db.query('SELECT lo_unlink($1) WHERE EXISTS (SELECT 1 FROM pg_largeobject_metadata WHERE oid = $1)', [oid]);
 }
 
+/**
+ * Large objects no version points at: uploads still streaming in (their version row is written when they end) and
+ * uploads whose gateway died before that. The database is the service's own: every large object in it is an upload.
+ */
+export async function unreferencedContents(db: pg.Pool | pg.ClientBase, limit = 1000): Promise<number[]> {
+  const r = await db.query<{ oid: number }>(
+    `SELECT m.oid::bigint AS oid FROM pg_largeobject_metadata m
+     WHERE NOT EXISTS (SELECT 1 FROM document_versions v WHERE v.content_oid = m.oid)
+     ORDER BY m.oid LIMIT $1`,
+    [limit],
+  );
+  return r.rows.map((row) => Number(row.oid));
+}
+
+/** Removes a large object if, at this moment, still no version points at it; true when it was removed. */
+export async function dropUnreferencedContent(db: pg.Pool | pg.ClientBase, oid: number): Promise<boolean> {
+  const r = await db.query(
+    `SELECT lo_unlink(m.oid) FROM pg_largeobject_metadata m
+     WHERE m.oid = $1 AND NOT EXISTS (SELECT 1 FROM document_versions v WHERE v.content_oid = m.oid)`,
+    [oid],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
 // Slices keep each result (sent as hex text) far below the sizes where pg's parser struggles.
 const READ_SLICE = 4 * 1024 * 1024;
 

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { askRequestSchema, askViewSchema } from '@rag/contract';
 import { api } from '@rag/testing';
@@ -116,5 +118,36 @@ describe('the API described by /openapi.json (generated from the zod schemas the
       assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
       await asset.arrayBuffer();
     }
+  });
+
+  test('the page, the reference and its assets are gzipped for a client that accepts it, to the same bytes', async () => {
+    // node:http, which (unlike fetch) neither asks for nor undoes compression by itself.
+    const get = (p: string, encoding: string) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        http
+          .get(`${stack.url}${p}`, { headers: { 'accept-encoding': encoding } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+    const docs = await api(stack.url, '/docs');
+    const viewer = [...docs.text.matchAll(/(?:src|href)="(\/assets\/swagger-ui-[^"]+)"/g)].map((m) => m[1]);
+    const bundle = viewer.find((v) => v.endsWith('.js'));
+    assert.ok(bundle && viewer.length === 2, `the reference names its viewer's script and stylesheet: ${viewer}`);
+    // (Responses under 1 KiB, like /docs itself, are not worth compressing and go out as they are.)
+    for (const p of ['/', '/openapi.json', ...viewer]) {
+      const plain = await get(p, 'identity');
+      const gz = await get(p, 'gzip');
+      assert.equal(plain.headers['content-encoding'], undefined, p);
+      assert.equal(gz.headers['content-encoding'], 'gzip', p);
+      assert.match(String(gz.headers.vary), /accept-encoding/i, p);
+      assert.ok(gz.body.length < plain.body.length, `${p}: ${gz.body.length} < ${plain.body.length} bytes`);
+      assert.ok(gunzipSync(gz.body).equals(plain.body), `${p} decompresses to the same bytes`);
+    }
+    const gz = await get(bundle, 'gzip');
+    assert.ok(gz.body.length < 1024 * 1024, `the viewer's script goes out in ${gz.body.length} bytes`);
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import compression from 'compression';
 import express, { Router, type Response } from 'express';
 import { HttpError } from '../errors.ts';
 
@@ -39,15 +40,19 @@ export function siteRouter(d: { openapi: object }) {
   const dist = WEB_DIST;
   const openapiJson = JSON.stringify(d.openapi);
   const r = Router();
-  r.get('/', (_req, res) => sendHtml(res, dist, 'index.html'));
-  r.get('/docs', (_req, res) => sendHtml(res, dist, 'docs.html'));
-  r.get('/openapi.json', (_req, res) => {
+  // Compressed for clients that accept it (the reference viewer is 1.8 MiB as built, about a quarter of that
+  // gzipped). Only these routes: on the API it would hold Server-Sent Events back in its buffer.
+  const gzip = compression();
+  r.get('/', gzip, (_req, res) => sendHtml(res, dist, 'index.html'));
+  r.get('/docs', gzip, (_req, res) => sendHtml(res, dist, 'docs.html'));
+  r.get('/openapi.json', gzip, (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
     res.type('application/json').send(openapiJson);
   });
   // Asset names carry a content hash (or the viewer's version): cache them for a year.
   r.use(
     '/assets',
+    gzip,
     express.static(path.join(dist, 'assets'), {
       immutable: true,
       maxAge: '365d',

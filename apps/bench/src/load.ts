@@ -19,6 +19,8 @@ export interface Sample {
   ttftMs?: number;
   /** Streamed asks: token events received. */
   tokens?: number;
+  /** Streamed asks: where the time to the first token went (stream-once.ts `TtftParts`). */
+  ttftParts?: Record<string, number>;
 }
 
 export interface LoadResult {
@@ -124,7 +126,10 @@ export async function openLoop(opts: {
   body: (i: number) => object;
   style: Style;
   timeoutMs?: number;
+  /** Asks another way than `style` (e.g. streamed over SSE). */
+  once?: (body: object) => Promise<Sample>;
 }): Promise<LoadResult> {
+  const once = opts.once ?? ((body: object) => askOnce(opts.agent, opts.base, body, opts.style, opts.timeoutMs));
   const total = Math.round(opts.rate * opts.seconds);
   const start = performance.now();
   const pending: Promise<Sample>[] = [];
@@ -132,7 +137,7 @@ export async function openLoop(opts: {
     const due = start + (i * 1000) / opts.rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(askOnce(opts.agent, opts.base, opts.body(i), opts.style, opts.timeoutMs));
+    pending.push(once(opts.body(i)));
   }
   const samples = await Promise.all(pending);
   return { samples, seconds: (performance.now() - start) / 1000, offered: opts.rate };

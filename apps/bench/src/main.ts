@@ -23,6 +23,7 @@ const { values } = parseArgs({
     users: { type: 'string' },
     variants: { type: 'string' },
     rounds: { type: 'string' },
+    rate: { type: 'string' },
     retrieval: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench-results') },
     list: { type: 'boolean', default: false },
@@ -66,6 +67,7 @@ for (const name of names) {
       users: values.users,
       variants: values.variants,
       rounds: values.rounds,
+      rate: values.rate,
     },
     log: (m) => console.log(`[${name}] ${m}`),
   };

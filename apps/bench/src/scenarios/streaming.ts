@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ROOT } from '@rag/testing';
 import { startBenchStack, type BenchStack } from '../bench-stack.ts';
-import { closedLoop, createAgent, percentile, summarize, type LoadResult, type Sample } from '../load.ts';
+import { closedLoop, createAgent, openLoop, percentile, summarize, type LoadResult, type Sample } from '../load.ts';
 import { loadQuestions, uniqueAsk } from '../questions.ts';
 import type { Run, ScenarioContext, ScenarioResult } from '../scenario.ts';
 import { streamOnce } from '../stream-once.ts';
@@ -32,12 +32,31 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 
 type Usage = Record<string, { cpuPercent: number; rssMiB: number }>;
 
+/** The sustainable run's arrival rate, as a share of the saturated SSE run's asks/s (unless --rate says). */
+const SUSTAINABLE_SHARE = 0.65;
+
+const STYLES = [
+  { name: 'Prefer: wait (answered whole)', stream: false },
+  { name: 'SSE (POST with Accept: text/event-stream)', stream: true },
+];
+
+interface Window {
+  res: LoadResult;
+  usage: Usage;
+  /** Chat requests the stand-in received during the window, and how many of them asked for a streamed answer. */
+  llm: { calls: number; streamed: number };
+}
+
 /**
- * 200 closed-loop users against the stand-in (300 ms to the first token, 40 tokens 25 ms apart). The comparison
- * the issue asks for runs on one stack with the defaults, alternating windows of clients answered whole
+ * 200 closed-loop users against the stand-in (300 ms to the first token, 40 tokens 25 ms apart), then an open loop at
+ * a sustainable rate. Both compare, on one stack with the defaults, alternating windows of clients answered whole
  * (`Prefer: wait`) and clients streaming over SSE, so both see the same background load (on a shared machine that
- * matters more than anything measured). Reports the time to the first token the client sees minus the stand-in's
- * own, tokens delivered per second, asks per second and CPU per ask (all processes, the load generator too).
+ * matters more than anything measured). The closed loop with no think time saturates this machine: its added time
+ * to first token is mostly queueing that both styles share. The open loop at SUSTAINABLE_SHARE of the capacity the
+ * closed loop found shows what the streaming path itself adds; each streamed ask's time to first token is split by
+ * stage (stream-once.ts). Reports the time to the first token the client sees minus the stand-in's own, tokens
+ * delivered per second, asks per second, CPU per ask (all processes, the load generator too), and how many of the
+ * stand-in's requests were streamed (an ask nobody streams is answered whole).
  */
 export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
   const runs: Run[] = [];
@@ -57,51 +76,56 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
       llm: STAND_IN,
       corpus: [path.join(ROOT, 'data/sample')],
     });
-  const body = uniqueAsk(loadQuestions());
+  const unique = uniqueAsk(loadQuestions());
+  let seq = 0;
+  // One sequence for every window: no question repeats, so neither the cache nor single-flight serves one.
+  const body = () => unique(seq++);
 
   if (!ctx.args.variants) {
     const stack = await stackFor({});
     const agent = createAgent();
-    try {
-      const styles = [
-        { name: 'Prefer: wait (answered whole), defaults', stream: false },
-        { name: 'SSE (POST with Accept: text/event-stream), defaults', stream: true },
-      ];
-      const acc = styles.map(() => ({ samples: [] as Sample[], seconds: 0, cpu: {} as Usage }));
-      ctx.log(`warming up`);
-      await closedLoop({ agent, base: stack.url, users: 50, seconds: 2, body, style: 'prefer-wait' });
+    const stubStats = async () =>
+      (await (await fetch(`${stack.stubUrl!.replace(/\/v1$/, '')}/_stub/stats`)).json()) as {
+        chatCalls: number;
+        chatStreamed: number;
+      };
+    const once = (stream: boolean) => (stream ? (b: object) => streamOnce(stack.url, b) : undefined);
+    /** Alternates the styles, `rounds` windows each, and merges each style's windows. */
+    const alternate = async (label: string, load: (once?: (b: object) => Promise<Sample>) => Promise<LoadResult>) => {
+      const acc = STYLES.map(() => [] as Window[]);
       for (let r = 0; r < rounds; r++) {
-        for (const [i, s] of styles.entries()) {
-          const once = s.stream ? (b: object) => streamOnce(stack.url, b) : undefined;
+        for (const [i, s] of STYLES.entries()) {
           await stack.markUsage();
-          const res = await closedLoop({
-            agent,
-            base: stack.url,
-            users,
-            seconds: window,
-            body,
-            style: 'prefer-wait',
-            once,
-          });
+          const before = await stubStats();
+          const res = await load(once(s.stream));
           const usage = await stack.usage();
-          acc[i].samples.push(...res.samples);
-          acc[i].seconds += res.seconds;
-          for (const [k, v] of Object.entries(usage)) {
-            acc[i].cpu[k] ??= { cpuPercent: 0, rssMiB: 0 };
-            const cur = acc[i].cpu[k];
-            // Weighted by the window's length: divided by the total time below.
-            cur.cpuPercent += v.cpuPercent * res.seconds;
-            cur.rssMiB = Math.max(cur.rssMiB, v.rssMiB);
-          }
-          ctx.log(`round ${r + 1}, ${s.name}: ${summarize(res).completedPerSecond} asks/s`);
+          const after = await stubStats();
+          acc[i].push({
+            res,
+            usage,
+            llm: { calls: after.chatCalls - before.chatCalls, streamed: after.chatStreamed - before.chatStreamed },
+          });
+          ctx.log(`${label}, round ${r + 1}, ${s.name}: ${summarize(res).completedPerSecond} asks/s`);
         }
       }
-      for (const [i, s] of styles.entries()) {
-        const usage: Usage = {};
-        for (const [k, v] of Object.entries(acc[i].cpu))
-          usage[k] = { cpuPercent: Math.round(v.cpuPercent / acc[i].seconds), rssMiB: v.rssMiB };
-        runs.push(result(s.name, s.stream, { samples: acc[i].samples, seconds: acc[i].seconds }, usage, users));
-      }
+      return acc.map(merge);
+    };
+    try {
+      ctx.log('warming up');
+      await closedLoop({ agent, base: stack.url, users: 50, seconds: 2, body, style: 'prefer-wait' });
+      const saturated = await alternate(`saturated (${users} users)`, (o) =>
+        closedLoop({ agent, base: stack.url, users, seconds: window, body, style: 'prefer-wait', once: o }),
+      );
+      for (const [i, s] of STYLES.entries())
+        runs.push(result(`saturated: ${users} closed-loop users, ${s.name}`, s.stream, saturated[i], { users }));
+      const capacity = summarize(saturated[1].res).completedPerSecond;
+      const rate = ctx.args.rate ? Number(ctx.args.rate) : Math.max(1, Math.round(capacity * SUSTAINABLE_SHARE));
+      const share = ctx.args.rate ? '' : ` (${SUSTAINABLE_SHARE * 100}% of the saturated SSE run's asks/s)`;
+      const sustained = await alternate(`open loop ${rate}/s`, (o) =>
+        openLoop({ agent, base: stack.url, rate, seconds: window, body, style: 'prefer-wait', once: o }),
+      );
+      for (const [i, s] of STYLES.entries())
+        runs.push(result(`sustainable: open loop ${rate} asks/s${share}, ${s.name}`, s.stream, sustained[i], { rate }));
     } finally {
       await agent.close();
       await stack.close();
@@ -125,7 +149,9 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
         style: 'prefer-wait',
         once,
       });
-      runs.push(result(v.name, v.stream, res, await stack.usage(), users));
+      runs.push(
+        result(v.name, v.stream, { res, usage: await stack.usage(), llm: { calls: 0, streamed: 0 } }, { users }),
+      );
     } finally {
       await agent.close();
       await stack.close();
@@ -134,47 +160,85 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
 
   for (const run of runs) {
     const x = run.extra as ReturnType<typeof figures>;
+    const parts = x.ttftParts
+      ? `; TTFT by stage, p50 / p95 ms: ${Object.entries(x.ttftParts)
+          .map(([k, v]) => `${k} ${v.p50} / ${v.p95}`)
+          .join(', ')}`
+      : '';
     notes.push(
       `${run.name}: ${run.summary.completedPerSecond} asks/s, CPU ${x.cpuMsPerAsk} ms per ask (all processes)` +
+        (x.llm.calls ? `, ${x.llm.streamed} of ${x.llm.calls} LLM requests streamed` : '') +
         (x.addedTtftMs
-          ? `; time to first token minus the stand-in's ${TTFT_MS} ms: p50 ${x.addedTtftMs.p50} ms, p95 ${x.addedTtftMs.p95} ms; ${x.tokensPerSecond} tokens/s delivered in ${x.tokenEventsPerAsk} token events per ask`
+          ? `; time to first token minus the stand-in's ${TTFT_MS} ms: p50 ${x.addedTtftMs.p50} ms, p95 ${x.addedTtftMs.p95} ms; ${x.tokensPerSecond} tokens/s delivered in ${x.tokenEventsPerAsk} token events per ask${parts}`
           : '') +
         '.',
     );
   }
-  const base = runs[0]?.summary.completedPerSecond;
-  if (base && runs[1])
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const [a, b] = [runs[i], runs[i + 1]];
+    if (!a.summary.completedPerSecond || b.extra?.addedTtftMs === undefined) continue;
     notes.push(
-      `asks/s of "${runs[1].name}" against "${runs[0].name}": ${r1((runs[1].summary.completedPerSecond / base - 1) * 100)}%.`,
+      `asks/s of "${b.name}" against "${a.name}": ${r1((b.summary.completedPerSecond / a.summary.completedPerSecond - 1) * 100)}%.`,
     );
+  }
   return {
     scenario: 'streaming',
-    description: `${users} closed-loop users, stand-in ${TTFT_MS} ms to the first token then ${TOKENS} tokens ${GAP_MS} ms apart: answered whole vs streamed (SSE), alternating windows on one stack`,
+    description: `stand-in ${TTFT_MS} ms to the first token then ${TOKENS} tokens ${GAP_MS} ms apart: answered whole vs streamed (SSE), alternating windows on one stack; ${users} closed-loop users (saturated), then an open loop at a sustainable rate`,
     runs,
     notes,
   };
 }
 
-function figures(res: LoadResult, usage: Usage, completedPerSecond: number, stream: boolean) {
-  const cpuPercent = Object.values(usage).reduce((a, u) => a + u.cpuPercent, 0);
-  const ok = res.samples.filter((s) => s.ok);
+/** One style's windows as one run: samples and seconds added, CPU weighted by each window's length. */
+function merge(windows: Window[]): Window {
+  const samples = windows.flatMap((w) => w.res.samples);
+  const seconds = windows.reduce((a, w) => a + w.res.seconds, 0);
+  const weighted: Usage = {};
+  for (const w of windows)
+    for (const [k, v] of Object.entries(w.usage)) {
+      weighted[k] ??= { cpuPercent: 0, rssMiB: 0 };
+      weighted[k].cpuPercent += (v.cpuPercent * w.res.seconds) / seconds;
+      weighted[k].rssMiB = Math.max(weighted[k].rssMiB, v.rssMiB);
+    }
+  for (const v of Object.values(weighted)) v.cpuPercent = Math.round(v.cpuPercent);
+  return {
+    res: { samples, seconds },
+    usage: weighted,
+    llm: {
+      calls: windows.reduce((a, w) => a + w.llm.calls, 0),
+      streamed: windows.reduce((a, w) => a + w.llm.streamed, 0),
+    },
+  };
+}
+
+function figures(w: Window, completedPerSecond: number, stream: boolean) {
+  const cpuPercent = Object.values(w.usage).reduce((a, u) => a + u.cpuPercent, 0);
+  const ok = w.res.samples.filter((s) => s.ok);
   const added = ok.filter((s) => s.ttftMs !== undefined).map((s) => s.ttftMs! - TTFT_MS);
   const events = ok.reduce((a, s) => a + (s.tokens ?? 0), 0);
   // The stand-in's tokens delivered: each streamed answer carries TOKENS of them, however they were batched.
   const tokens = ok.filter((s) => (s.tokens ?? 0) > 0).length * TOKENS;
+  const withParts = ok.flatMap((s) => (s.ttftParts ? [s.ttftParts] : []));
+  const ttftParts: Record<string, { p50: number; p95: number }> = {};
+  for (const k of Object.keys(withParts[0] ?? {})) {
+    const xs = withParts.map((p) => p[k]);
+    ttftParts[k] = { p50: r1(percentile(xs, 0.5)), p95: r1(percentile(xs, 0.95)) };
+  }
   return {
     cpuMsPerAsk: r1((cpuPercent * 10) / Math.max(completedPerSecond, 0.001)),
+    llm: w.llm,
     ...(stream
       ? {
           addedTtftMs: { p50: r1(percentile(added, 0.5)), p95: r1(percentile(added, 0.95)) },
-          tokensPerSecond: r1(tokens / res.seconds),
+          tokensPerSecond: r1(tokens / w.res.seconds),
           tokenEventsPerAsk: r1(events / Math.max(1, ok.length)),
+          ttftParts: withParts.length ? ttftParts : undefined,
         }
       : {}),
   };
 }
 
-function result(name: string, stream: boolean, res: LoadResult, usage: Usage, users: number): Run {
-  const summary = summarize(res);
-  return { name, users, summary, usage, extra: figures(res, usage, summary.completedPerSecond, stream) };
+function result(name: string, stream: boolean, w: Window, load: { users?: number; rate?: number }): Run {
+  const summary = summarize(w.res);
+  return { name, ...load, summary, usage: w.usage, extra: figures(w, summary.completedPerSecond, stream) };
 }

@@ -57,6 +57,7 @@ describe('a failed start', () => {
   let occupied: net.Server;
   let busyPort: number;
   let deadRedis: string;
+  let deadReplica: string;
   const env = (extra: Record<string, string>) => ({
     DATABASE_URL: db.url,
     QUEUE_PREFIX: uniquePrefix('start'),
@@ -70,6 +71,7 @@ describe('a failed start', () => {
     await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', resolve));
     busyPort = (occupied.address() as net.AddressInfo).port;
     deadRedis = `redis://127.0.0.1:${await freePort()}`;
+    deadReplica = `postgres://postgres@127.0.0.1:${await freePort()}/rag`;
   });
   after(async () => {
     await new Promise((resolve) => occupied.close(resolve));
@@ -91,6 +93,11 @@ describe('a failed start', () => {
       name: 'Redis down',
       env: () => ({ REDIS_URL: deadRedis }),
       message: () => /Redis at 127\.0\.0\.1:\d+ is not reachable/,
+    },
+    {
+      name: 'read replica unreachable',
+      env: () => ({ DATABASE_READ_URL: deadReplica }),
+      message: () => /PostgreSQL could not be used \(.*\); check DATABASE_READ_URL/,
     },
   ];
 

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs/promises';
 import {
   createTestDatabase,
   deletePrefix,
@@ -25,7 +24,7 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export interface StackOptions {
+interface StackOptions {
   workers: number;
   env?: Record<string, string>;
   workerEnv?: Record<string, string>;
@@ -153,9 +152,4 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
     if (!o.db) await db.drop();
     throw err;
   }
-}
-
-export async function writeJson(file: string, data: unknown): Promise<void> {
-  await fs.mkdir(new URL('.', `file://${file}`).pathname, { recursive: true });
-  await fs.writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
 }

@@ -23,7 +23,7 @@ import {
 import type { WebhookJobs } from '@rag/webhooks';
 import { ConflictError, NotFoundError, TooManyError, UnavailableError } from './errors.ts';
 
-export interface AskServiceDeps {
+interface AskServiceDeps {
   queue: Queue<AskJobData, AskResult>;
   redis: Redis;
   keys: RedisKeys;
@@ -44,7 +44,7 @@ export interface AskServiceDeps {
   };
 }
 
-export interface Submission {
+interface Submission {
   view: AskView;
   /** How the ask was served: a new job, the answer cache, an identical ask in flight, or an Idempotency-Key replay. */
   served: 'queued' | 'cached' | 'coalesced' | 'idempotent';
@@ -52,7 +52,7 @@ export interface Submission {
   waited?: boolean;
 }
 
-export interface SubmitOptions {
+interface SubmitOptions {
   /** The HTTP request's id, carried into the job so a worker's log lines join the request's. */
   requestId?: string;
   idempotencyKey?: string;

@@ -23,7 +23,7 @@ import { siteRouter } from './routes/site.ts';
 import { createOpenApiDocument } from './openapi/openapi-document.ts';
 import { clientId, requireApiKey, requireBasicAuth } from './security.ts';
 
-export interface AppDeps {
+interface AppDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;

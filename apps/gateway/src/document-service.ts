@@ -22,7 +22,7 @@ import {
 } from '@rag/queue';
 import type { ReceivedUpload } from './document-upload.ts';
 
-export interface DocumentServiceDeps {
+interface DocumentServiceDeps {
   pool: Pool;
   queue: Queue<IngestJobData>;
   redis: Redis;

@@ -19,7 +19,7 @@ export interface ReceivedUpload {
 const FLUSH_BYTES = 1024 * 1024;
 const FIELDS = new Set(['collection', 'documentId', 'title']);
 
-export class PayloadTooLargeError extends HttpError {
+class PayloadTooLargeError extends HttpError {
   constructor(max: number) {
     super(413, 'payload_too_large', `the file is larger than the upload limit of ${max} bytes (MAX_UPLOAD_BYTES)`);
   }

@@ -42,7 +42,7 @@ export interface GatewayApp {
 }
 
 /** The model tag in cache keys: a change of provider or model must not serve answers of the old one. */
-export function modelTag(c: Config): string {
+function modelTag(c: Config): string {
   const emb =
     c.EMBEDDINGS_PROVIDER === 'openai' ? `openai:${c.EMBEDDING_MODEL}:${c.EMBEDDING_DIM}` : `hash:${c.EMBEDDING_DIM}`;
   const llm =

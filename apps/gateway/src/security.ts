@@ -6,7 +6,7 @@ import { HttpError } from './errors.ts';
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /** The API key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
-export function presentedApiKey(req: Request): string | undefined {
+function presentedApiKey(req: Request): string | undefined {
   const auth = req.get('authorization');
   if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
   return req.get('x-api-key') ?? undefined;

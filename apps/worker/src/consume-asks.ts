@@ -5,7 +5,7 @@ import type { Logger, Metrics, StatsWindow } from '@rag/observability';
 import { ASK_QUEUE, parseFailure, type AskJobData, type Redis, type RedisKeys, type SingleFlight } from '@rag/queue';
 import { SHUTDOWN_REASON, type createAskProcessor } from './process-ask.ts';
 
-export interface AskConsumer {
+interface AskConsumer {
   worker: Worker<AskJobData, AskResult>;
   /** Asks running now. */
   active(): number;

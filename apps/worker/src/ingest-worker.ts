@@ -35,7 +35,7 @@ export function extractorPoolOptions(config: Config): ExtractorPoolOptions {
   };
 }
 
-export interface IngestWorker {
+interface IngestWorker {
   worker: Worker<IngestJobData, IngestJobResult>;
   /** Lets running documents finish (or hands them back after SHUTDOWN_TIMEOUT_MS), then closes. Idempotent. */
   close(): Promise<void>;

@@ -6,7 +6,7 @@ import { askJobSchema, formatFailure, type AnswerCache, type AskJobData } from '
 import { answerWatched, completeAnswerStream, openAnswerStream, type AnswerStreamDeps } from './answer-stream.ts';
 import type { ReplicaFreshness } from './replica-freshness.ts';
 
-export interface ProcessAskDeps {
+interface ProcessAskDeps {
   rag: RagDeps;
   logger: Logger;
   metrics: Metrics;

@@ -26,7 +26,7 @@ import {
 /** How long a delivery whose ask has not ended yet (its fallback ran early) waits before looking again. */
 const RECHECK_MS = 10_000;
 
-export interface WebhookWorker {
+interface WebhookWorker {
   /** An ask of this worker ended: wake its held delivery job. Never throws, never waits. */
   askEnded(job: { id?: string; data: AskJobData }): void;
   close(): Promise<void>;

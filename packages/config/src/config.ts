@@ -33,7 +33,7 @@ export interface ApiKeyGrant {
   collections: string[] | null;
 }
 
-export const envSchema = z.object({
+const envSchema = z.object({
   PORT: int(0, 65535).default(8000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/rag'),
@@ -146,7 +146,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Env = z.infer<typeof envSchema>;
+type Env = z.infer<typeof envSchema>;
 
 export interface Config
   extends Omit<Env, 'WORKER_CONCURRENCY' | 'PG_POOL_MAX' | 'API_KEY_HASHES' | 'CORS_ORIGINS' | 'REDIS_CLUSTER_NODES'> {
@@ -174,12 +174,12 @@ export class ConfigError extends Error {
 }
 
 /** Default slots per worker process: I/O-bound generation wants many, offline (CPU-bound) generation wants few. */
-export function defaultConcurrency(llmProvider: string, cpus = os.availableParallelism()): number {
+function defaultConcurrency(llmProvider: string, cpus = os.availableParallelism()): number {
   return llmProvider === 'openai' ? 32 : Math.max(4, cpus * 4);
 }
 
 /** Retrieval holds a connection for a few ms per ask; a quarter of the slots, at least 2 and at most 20, keeps waits rare. */
-export function defaultPoolMax(concurrency: number): number {
+function defaultPoolMax(concurrency: number): number {
   return Math.min(20, Math.max(2, Math.ceil(concurrency / 4)));
 }
 

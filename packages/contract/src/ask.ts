@@ -7,18 +7,18 @@ import { collectionSchema, DEFAULT_COLLECTION } from './collection.ts';
  * Add a field here (and only here) when the contract gains one.
  */
 
-export const ASK_MODES = ['fast', 'quality'] as const;
+const ASK_MODES = ['fast', 'quality'] as const;
 export const askModeSchema = z.enum(ASK_MODES);
 export type AskMode = z.infer<typeof askModeSchema>;
 
 /** Passages an ask may retrieve (`topK`). */
-export const TOP_K = { min: 1, max: 20, default: 5 } as const;
+const TOP_K = { min: 1, max: 20, default: 5 } as const;
 export const topKSchema = z.number().int().min(TOP_K.min).max(TOP_K.max);
 
 /** Per-ask deadline bounds (`timeoutMs`), from submission. */
 export const TIMEOUT_MS = { min: 1000, max: 120_000 } as const;
 
-export const QUESTION_MAX_CHARS = 4000;
+const QUESTION_MAX_CHARS = 4000;
 
 /** Longest `callbackUrl` accepted. */
 export const CALLBACK_URL_MAX_CHARS = 2048;
@@ -61,7 +61,7 @@ export const askRequestSchema = z.strictObject({
 export type AskRequest = z.infer<typeof askRequestSchema>;
 
 /** One source of an answer; the answer cites it as `[index]`. */
-export const citationSchema = z.object({
+const citationSchema = z.object({
   index: z.number().int().min(1),
   documentId: z.string(),
   title: z.string(),
@@ -73,7 +73,7 @@ export const citationSchema = z.object({
 });
 export type Citation = z.infer<typeof citationSchema>;
 
-export const askTimingsSchema = z.object({
+const askTimingsSchema = z.object({
   queuedMs: z.number(),
   embeddingMs: z.number().optional(),
   /** Wait for a pooled database connection (part of retrievalMs). */
@@ -82,10 +82,9 @@ export const askTimingsSchema = z.object({
   generationMs: z.number(),
   totalMs: z.number(),
 });
-export type AskTimings = z.infer<typeof askTimingsSchema>;
 
 /** The `result` of a completed ask. */
-export const askResultSchema = z.object({
+const askResultSchema = z.object({
   answer: z.string(),
   /** false when the documents do not answer the question: `citations` is empty and `answer` says so. */
   answerable: z.boolean(),
@@ -98,8 +97,8 @@ export const askResultSchema = z.object({
 });
 export type AskResult = z.infer<typeof askResultSchema>;
 
-export const ASK_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
-export const askStatusSchema = z.enum(ASK_STATUSES);
+const ASK_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+const askStatusSchema = z.enum(ASK_STATUSES);
 export type AskStatus = z.infer<typeof askStatusSchema>;
 export const TERMINAL: ReadonlySet<AskStatus> = new Set<AskStatus>(['completed', 'failed', 'cancelled']);
 
@@ -112,7 +111,7 @@ export const ASK_ERROR_CODES = [
   'cancelled',
   'internal',
 ] as const;
-export const askErrorCodeSchema = z.enum(ASK_ERROR_CODES);
+const askErrorCodeSchema = z.enum(ASK_ERROR_CODES);
 export type AskErrorCode = z.infer<typeof askErrorCodeSchema>;
 
 /** What GET /v1/ask/:id returns. */

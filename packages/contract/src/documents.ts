@@ -3,12 +3,12 @@ import { collectionSchema } from './collection.ts';
 
 /** The documents surface of CONTRACT.md ("Documents over HTTP"). */
 
-export const DOCUMENT_STATUSES = ['queued', 'processing', 'ready', 'failed'] as const;
-export const documentStatusSchema = z.enum(DOCUMENT_STATUSES);
+const DOCUMENT_STATUSES = ['queued', 'processing', 'ready', 'failed'] as const;
+const documentStatusSchema = z.enum(DOCUMENT_STATUSES);
 export type DocumentStatus = z.infer<typeof documentStatusSchema>;
 
 /** How far an ingestion got: extraction, then embedding (`embedded` of `chunks`), then storing. */
-export const ingestProgressSchema = z.object({
+const ingestProgressSchema = z.object({
   stage: z.enum(['extracting', 'embedding', 'storing']),
   pages: z.number().int().optional(),
   chunks: z.number().int().optional(),

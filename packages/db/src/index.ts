@@ -1,6 +1,6 @@
 export { createPool, closePool, inTransaction, LimitedPool } from './create-pool.ts';
 export type { Pool, PoolClient, PoolOptions } from './create-pool.ts';
-export { runMigrations, migrationsDir, embeddingColumnDim, assertEmbeddingDim } from './migrate.ts';
+export { runMigrations, assertEmbeddingDim } from './migrate.ts';
 export {
   documentKey,
   getDocumentHashes,
@@ -25,10 +25,9 @@ export {
   applyVersion,
   staleVersions,
 } from './queries/document-versions.ts';
-export type { ApplyOutcome, ClaimedVersion, NewVersion, VersionStatus } from './queries/document-versions.ts';
 export { getCorpusVersion, changeCorpus } from './queries/corpus.ts';
-export { searchChunks, QueryAbortedError } from './queries/search-chunks.ts';
-export type { SearchHit, SearchOptions, SearchResult } from './queries/search-chunks.ts';
+export { searchChunks } from './queries/search-chunks.ts';
+export type { SearchHit } from './queries/search-chunks.ts';
 export { HNSW_INDEX, buildHnswIndex, dropHnswIndex, settleAfterBulkLoad } from './queries/hnsw-index.ts';
 export { backendPids, connectionFigures, pingDatabase } from './queries/server-figures.ts';
 export { createDatabase, dropDatabase } from './queries/databases.ts';

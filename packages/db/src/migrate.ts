@@ -4,7 +4,7 @@ import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { StartError } from '@rag/lifecycle';
 
-export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
+const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
 
 /** The advisory lock that serialises concurrent migration runs (node-pg-migrate's own id). */
 const MIGRATION_LOCK_ID = 7241865325823964n;
@@ -61,7 +61,7 @@ export async function runMigrations(opts: {
 }
 
 /** The dimension of chunks.embedding, or null when the table does not exist yet. */
-export async function embeddingColumnDim(client: pg.ClientBase | pg.Pool): Promise<number | null> {
+async function embeddingColumnDim(client: pg.ClientBase | pg.Pool): Promise<number | null> {
   const r = await client.query<{ dim: number }>(
     `SELECT atttypmod AS dim FROM pg_attribute WHERE attrelid = to_regclass('chunks') AND attname = 'embedding'`,
   );

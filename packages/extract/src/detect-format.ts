@@ -11,7 +11,7 @@ import { isZip, readZipDirectory } from './docx/zip-directory.ts';
  * name only separates Markdown from plain text. Safe to call in any process on untrusted bytes: it inflates
  * nothing and reads at most the ZIP directory and the first 64 KiB for magic numbers.
  */
-export interface Sniffed {
+interface Sniffed {
   format: DocumentFormat;
   /** The decoded text, for the text formats. */
   text?: string;

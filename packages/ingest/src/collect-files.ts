@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 /** What the CLI picks up inside directories (the format itself is judged by content when extracting). */
-export const INGESTIBLE_EXTENSIONS = ['.md', '.markdown', '.txt', '.pdf', '.docx', '.html', '.htm'];
+const INGESTIBLE_EXTENSIONS = ['.md', '.markdown', '.txt', '.pdf', '.docx', '.html', '.htm'];
 
 export interface SourceFile {
   /** Absolute path on disk. */

@@ -10,7 +10,7 @@ import { collectFiles, type SourceFile } from './collect-files.ts';
 import { extractFile } from './extract-file.ts';
 import { chunkDocument, embedChunks } from './ingest-pipeline.ts';
 
-export interface IngestOptions {
+interface IngestOptions {
   pool: Pool;
   embedder: Embedder;
   chunkSize: number;

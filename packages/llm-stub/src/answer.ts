@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export const NO_PASSAGES_ANSWER = "I don't know based on the provided documents.";
+const NO_PASSAGES_ANSWER = "I don't know based on the provided documents.";
 
 const PASSAGE_LINE = /^\s*\[(\d+)\][ \t]*(.*)$/;
 /** Where the context block ends: the prompt's question or answer cue ("Question: ...", "Answer with citations:"). */

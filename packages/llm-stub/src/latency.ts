@@ -44,7 +44,7 @@ export const defaultLatency: Readonly<LatencyModel> = Object.freeze({
 
 const MAX_MS = 600_000;
 /** Accepted range of every field: [min, max, min exclusive]. */
-export const latencyLimits: Record<keyof LatencyModel, [number, number, boolean?]> = {
+const latencyLimits: Record<keyof LatencyModel, [number, number, boolean?]> = {
   ttftMs: [0, MAX_MS],
   tokensPerSecond: [0, 1_000_000, true],
   jitterMs: [0, MAX_MS],

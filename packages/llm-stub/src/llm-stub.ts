@@ -4,7 +4,7 @@ import { answerFor, countWords, embeddingFor, float32Base64 } from './answer.ts'
 import { mulberry32 } from './random.ts';
 import { answerTimeMs, defaultLatency, mergeLatency, streamPieces, type LatencyModel } from './latency.ts';
 
-export interface LlmStubStats {
+interface LlmStubStats {
   /** Chat completion requests received (counted on arrival, before the body is read). */
   chatCalls: number;
   /** Chat requests asking for a streamed response (`stream: true`); the rest of chatCalls asked for one body. */
@@ -34,7 +34,7 @@ export interface LlmStub {
   close(): Promise<void>;
 }
 
-export interface LlmStubOptions {
+interface LlmStubOptions {
   /** 0 (default) = a random free port. */
   port?: number;
   /** Default 127.0.0.1. */

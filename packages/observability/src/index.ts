@@ -3,4 +3,3 @@ export type { Logger } from './logger.ts';
 export { createMetrics } from './metrics.ts';
 export type { Metrics } from './metrics.ts';
 export { StatsWindow } from './stats-window.ts';
-export type { StageSummary } from './stats-window.ts';

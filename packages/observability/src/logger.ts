@@ -3,7 +3,7 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger };
 
 /** Paths never written to logs: credentials in headers, and keys anywhere in logged objects. */
-export const redactPaths = [
+const redactPaths = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
   'req.headers.cookie',

@@ -1,4 +1,4 @@
-export interface StageSummary {
+interface StageSummary {
   count: number;
   p50: number;
   p95: number;

@@ -6,7 +6,7 @@ import type { Redis } from './redis.ts';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Where an answer is cached: its key under the current corpus version (absent when caching is off or unknown). */
-export interface AnswerLocation {
+interface AnswerLocation {
   /** The corpus version read, or null when caching is off or no version is published yet. */
   version: string | null;
   key?: string;

@@ -2,9 +2,9 @@ import os from 'node:os';
 import type { RedisKeys } from './keys.ts';
 import type { Redis } from './redis.ts';
 
-export const HEARTBEAT_INTERVAL_MS = 2000;
+const HEARTBEAT_INTERVAL_MS = 2000;
 /** A worker silent this long (three missed beats) is considered gone, e.g. killed without saying goodbye. */
-export const HEARTBEAT_STALE_MS = 3 * HEARTBEAT_INTERVAL_MS;
+const HEARTBEAT_STALE_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
 export interface StageFigures {
   count: number;
@@ -33,7 +33,7 @@ export interface WorkerHeartbeat {
 /** The figures a worker reports; the heartbeat adds who and when. */
 export type WorkerFigures = Omit<WorkerHeartbeat, 'id' | 'host' | 'pid' | 'startedAt' | 'at'>;
 
-export interface Heartbeat {
+interface Heartbeat {
   /** Stops beating and removes this worker's entry. Idempotent. */
   stop(): Promise<void>;
 }

@@ -10,14 +10,12 @@ export { waitForReplicas } from './replica-ack.ts';
 export { AskEvents } from './ask-events.ts';
 export type { Waiter, Completion } from './ask-events.ts';
 export { AnswerCache, publishCorpusVersion, seedCorpusVersion } from './answer-cache.ts';
-export type { AnswerLocation } from './answer-cache.ts';
 export { SingleFlight } from './single-flight.ts';
-export { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, startHeartbeat, liveWorkers } from './heartbeat.ts';
-export type { Heartbeat, StageFigures, WorkerFigures, WorkerHeartbeat } from './heartbeat.ts';
+export { startHeartbeat, liveWorkers } from './heartbeat.ts';
+export type { StageFigures, WorkerFigures, WorkerHeartbeat } from './heartbeat.ts';
 export {
   WEBHOOK_QUEUE,
   WEBHOOK_JOB,
-  WEBHOOK_ATTEMPTS,
   WEBHOOK_FALLBACK_GRACE_MS,
   webhookJobSchema,
   webhookJobOptions,

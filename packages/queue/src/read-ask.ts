@@ -37,7 +37,7 @@ export function completedView(id: string, createdAt: string, c: Completion): Ask
   return { id, status: 'completed', createdAt, finishedAt: iso(c.finishedAt), result: c.result };
 }
 
-export const ASK_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ASK_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Reads an ask: its job, else its stand-alone record (cache-served or cancelled while queued).

@@ -19,9 +19,9 @@ export const webhookJobSchema = z.object({
 export type WebhookJobData = z.infer<typeof webhookJobSchema>;
 
 /** Attempts per delivery (the first and 7 retries). */
-export const WEBHOOK_ATTEMPTS = 8;
+const WEBHOOK_ATTEMPTS = 8;
 /** Spread of each retry delay (BullMQ's exponential backoff jitter): receivers back up are not hit in lockstep. */
-export const WEBHOOK_BACKOFF_JITTER = 0.2;
+const WEBHOOK_BACKOFF_JITTER = 0.2;
 /**
  * How long after the ask's deadline its delivery job runs on its own when no one reported the ask's end (a worker
  * killed between finishing the ask and promoting the job, a job failed by BullMQ's stalled checker). Asks end

@@ -19,7 +19,7 @@ export interface RagDeps {
   fallbackGenerator?: Generator;
 }
 
-export interface AnswerRequest {
+interface AnswerRequest {
   question: string;
   mode: AskMode;
   topK: number;
@@ -39,7 +39,7 @@ export interface AnswerRequest {
   watched?: () => Promise<boolean>;
 }
 
-export interface AnswerOutput {
+interface AnswerOutput {
   answer: string;
   /** false: the documents do not answer the question; the answer says so and cites nothing. */
   answerable: boolean;

@@ -14,7 +14,7 @@ export async function chunkText(text: string, opts: { chunkSize: number; chunkOv
   return chunks.map((c) => c.trim()).filter((c) => c.length > 0);
 }
 
-export interface PageText {
+interface PageText {
   /** 1-based page number, for paged formats (PDF); absent for Markdown, text, DOCX, HTML. */
   page?: number;
   text: string;

@@ -11,7 +11,7 @@ import type { GenerateInput, Generation, Generator } from './generation/generato
 
 export { BrokenCircuitError };
 
-export interface BreakerOptions {
+interface BreakerOptions {
   /** Consecutive failures that open the circuit. */
   threshold: number;
   /** How long the circuit stays open before one trial call is let through. */

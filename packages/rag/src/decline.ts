@@ -1,7 +1,7 @@
 import { tokenize } from './text.ts';
 
 /** The languages an answer can decline in: the question's, Vietnamese or English. */
-export type AnswerLanguage = 'vi' | 'en';
+type AnswerLanguage = 'vi' | 'en';
 
 // Letters only Vietnamese uses among the Latin scripts (with its tone marks): one is enough to call it Vietnamese.
 const VI_LETTERS = /[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]/iu;

@@ -1,6 +1,6 @@
 import { getRetryable } from '@langchain/core/errors';
 
-export type UpstreamCode = 'retrieval_failed' | 'generation_failed';
+type UpstreamCode = 'retrieval_failed' | 'generation_failed';
 
 /** A dependency (PostgreSQL, the embedding or chat endpoint) failed; `retryable` says whether trying again may help. */
 export class UpstreamError extends Error {

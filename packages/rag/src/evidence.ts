@@ -1,6 +1,6 @@
 import { type questionTerms, stripDiacritics, tokenize } from './text.ts';
 
-export type QuestionTerms = ReturnType<typeof questionTerms>;
+type QuestionTerms = ReturnType<typeof questionTerms>;
 
 /**
  * How much of the question a passage covers, 0..1: its content words found in the passage, plus (counted twice)

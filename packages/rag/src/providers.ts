@@ -6,7 +6,7 @@ import type { Generator } from './generation/generator.ts';
 import { OpenAIGenerator } from './generation/openai-generator.ts';
 
 /** The configuration fields the providers read (a subset of @rag/config's Config). */
-export interface ProviderConfig {
+interface ProviderConfig {
   EMBEDDINGS_PROVIDER: 'hash' | 'openai';
   EMBEDDING_DIM: number;
   EMBEDDING_MODEL: string;

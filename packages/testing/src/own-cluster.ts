@@ -10,7 +10,7 @@ import { spawnTied } from './tied-spawn.ts';
 
 const run = promisify(execFile);
 
-export interface ClusterNode {
+interface ClusterNode {
   port: number;
   /** `127.0.0.1:port`, as REDIS_CLUSTER_NODES and CLUSTER NODES spell it. */
   address: string;

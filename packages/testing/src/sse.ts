@@ -9,7 +9,7 @@ export interface SseEvent {
   at: number;
 }
 
-export interface SseResult {
+interface SseResult {
   status: number;
   headers: Headers;
   events: SseEvent[];

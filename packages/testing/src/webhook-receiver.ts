@@ -9,7 +9,7 @@ export interface ReceivedWebhook {
 }
 
 /** What the receiver does with request n (0-based): answer a status, or take over the response entirely. */
-export type ReceiverBehaviour = (n: number, req: http.IncomingMessage, res: http.ServerResponse) => number | 'handled';
+type ReceiverBehaviour = (n: number, req: http.IncomingMessage, res: http.ServerResponse) => number | 'handled';
 
 export interface WebhookReceiver {
   /** http://127.0.0.1:port */

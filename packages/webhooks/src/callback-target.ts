@@ -4,7 +4,7 @@ import { deniedRange } from './address-policy.ts';
 import { CallbackUrlError } from './callback-url-error.ts';
 import type { Resolve, ResolvedAddress } from './resolve-host.ts';
 
-export interface CallbackTarget {
+interface CallbackTarget {
   url: URL;
   /** Every address the host resolved to, all allowed: the only ones a delivery may connect to. */
   addresses: ResolvedAddress[];

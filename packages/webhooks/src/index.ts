@@ -1,14 +1,12 @@
 export { deniedRange } from './address-policy.ts';
 export { CallbackUrlError } from './callback-url-error.ts';
 export { resolveCallbackTarget, checkAddress } from './callback-target.ts';
-export type { CallbackTarget, TargetPolicy } from './callback-target.ts';
+export type { TargetPolicy } from './callback-target.ts';
 export { systemResolve } from './resolve-host.ts';
 export type { Resolve, ResolvedAddress } from './resolve-host.ts';
 export { WebhookSigner } from './signer.ts';
-export type { SignedHeaders } from './signer.ts';
 export { deliverWebhook, MAX_RESPONSE_BYTES } from './deliver-webhook.ts';
 export type { DeliveryOptions, DeliveryOutcome, WebhookMessage } from './deliver-webhook.ts';
 export { createWebhookProcessor } from './webhook-processor.ts';
-export type { WebhookProcessorDeps, WebhookJobResult } from './webhook-processor.ts';
-export { WebhookJobs, webhookIdOf } from './webhook-jobs.ts';
-export type { WebhookQueue } from './webhook-jobs.ts';
+export type { WebhookJobResult } from './webhook-processor.ts';
+export { WebhookJobs } from './webhook-jobs.ts';

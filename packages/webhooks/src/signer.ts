@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 
 /** The three Standard Webhooks headers of one delivery attempt. */
-export interface SignedHeaders {
+interface SignedHeaders {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;

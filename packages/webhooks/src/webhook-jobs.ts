@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { WEBHOOK_FALLBACK_GRACE_MS, WEBHOOK_JOB, webhookJobOptions, type WebhookJobData } from '@rag/queue';
 import type { WebhookJobResult } from './webhook-processor.ts';
 
-export type WebhookQueue = Queue<WebhookJobData, WebhookJobResult>;
+type WebhookQueue = Queue<WebhookJobData, WebhookJobResult>;
 
 /**
  * Creating and waking delivery jobs (gateway and worker). A delivery job is created with its ask and held until
@@ -65,6 +65,6 @@ export class WebhookJobs {
 }
 
 /** The webhook-id of an ask's delivery: derived from the ask, so it is the same on every attempt and every path. */
-export function webhookIdOf(askId: string): string {
+function webhookIdOf(askId: string): string {
   return `msg_${askId}`;
 }

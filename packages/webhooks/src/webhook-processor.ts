@@ -4,7 +4,7 @@ import { TERMINAL, type AskView } from '@rag/contract';
 import { webhookJobSchema, type WebhookJobData } from '@rag/queue';
 import type { DeliveryOutcome, WebhookMessage } from './deliver-webhook.ts';
 
-export interface WebhookProcessorDeps {
+interface WebhookProcessorDeps {
   /** The ask's view exactly as GET /v1/ask/:id answers it, or null when unknown or expired. */
   readAsk: (id: string) => Promise<AskView | null>;
   /** One attempt (deliverWebhook with its options bound); absent when WEBHOOK_SECRET is not set here. */

@@ -36,7 +36,7 @@ export interface EvalItem {
   facts: string[];
 }
 
-export const EVAL_SET = path.join(ROOT, 'data/eval/questions.json');
+const EVAL_SET = path.join(ROOT, 'data/eval/questions.json');
 
 /**
  * Loads the set and adds, for every Vietnamese question, the same question without diacritics ("bao dam du thau

@@ -7,7 +7,7 @@ import type { EvalRow } from './table.ts';
 export const FLOOR_FILE = path.join(ROOT, 'data/eval/floor.json');
 
 /** Figures that must not fall (higher is better for each). */
-export const FLOOR_METRICS = ['hit1', 'hit5', 'mrr', 'factInAnswer', 'declinePrecision', 'declineRecall'] as const;
+const FLOOR_METRICS = ['hit1', 'hit5', 'mrr', 'factInAnswer', 'declinePrecision', 'declineRecall'] as const;
 
 type Metric = (typeof FLOOR_METRICS)[number];
 export type Floor = Record<string, Partial<Record<Metric | 'answerable' | 'unanswerable', number | null>>>;

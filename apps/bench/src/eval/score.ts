@@ -33,13 +33,13 @@ export interface EvalFigures {
 const fold = (s: string) => stripDiacritics(s).toLowerCase().replace(/\s+/gu, ' ');
 
 /** 1-based rank of the first cited document that answers the question, or 0 when none of the first five does. */
-export function firstRelevantRank(o: EvalOutcome): number {
+function firstRelevantRank(o: EvalOutcome): number {
   if (o.declined || o.error) return 0;
   const i = o.citedDocuments.slice(0, 5).findIndex((d) => o.item.documentIds.includes(d));
   return i + 1;
 }
 
-export function hasFact(o: EvalOutcome): boolean {
+function hasFact(o: EvalOutcome): boolean {
   if (o.declined || o.error) return false;
   const a = fold(o.answer);
   return o.item.facts.some((f) => a.includes(fold(f)));
@@ -51,7 +51,7 @@ const ratio = (n: number, d: number) => (d === 0 ? 0 : Math.round((n / d) * 1000
  * The figures over a set of outcomes. A declined answerable question counts as a miss for hit@k, MRR and facts:
  * the user got no answer. Retrieval figures are over the answerable questions only.
  */
-export function score(outcomes: EvalOutcome[]): EvalFigures {
+function score(outcomes: EvalOutcome[]): EvalFigures {
   const ans = outcomes.filter((o) => o.item.answerable);
   const un = outcomes.filter((o) => !o.item.answerable);
   const ranks = ans.map(firstRelevantRank);

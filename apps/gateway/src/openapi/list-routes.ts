@@ -7,7 +7,7 @@ interface Layer {
 }
 
 /** `/ask/:id` -> `/ask/{id}` (OpenAPI's path template). */
-export const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 /**
  * The (method, path) pairs an Express 5 app answers, found by walking its router (router 2's layers keep the

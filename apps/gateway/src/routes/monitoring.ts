@@ -31,7 +31,7 @@ interface Recommendation {
 }
 
 /** Advice computed from the figures (the old system's endpoint gave it by hand). */
-export function recommend(input: {
+function recommend(input: {
   workers: WorkerHeartbeat[];
   stages: ReturnType<typeof mergeStages>;
   waiting: number;

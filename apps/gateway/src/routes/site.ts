@@ -5,7 +5,7 @@ import express, { Router, type Response } from 'express';
 import { HttpError } from '../errors.ts';
 
 /** Where `npm run build:web` (scripts/build-web.ts) writes the page; the set-up runs it. */
-export const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist');
+const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist');
 
 /**
  * Only this origin: no CDN, no inline script or style, nothing framed. Swagger UI's icons are data: URIs in its

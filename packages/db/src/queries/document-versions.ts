@@ -8,7 +8,7 @@ import { replaceDocument, documentKey, type ChunkRow, type DocumentRow } from '.
  * complete, and only then is the upload acknowledged.
  */
 
-export type VersionStatus = DocumentStatus;
+type VersionStatus = DocumentStatus;
 
 // ---- the bytes ---------------------------------------------------------------------------------------------
 
@@ -72,7 +72,7 @@ export async function readContent(db: pg.Pool | pg.ClientBase, oid: number, byte
 
 // ---- the records --------------------------------------------------------------------------------------------
 
-export interface NewVersion {
+interface NewVersion {
   collection: string;
   documentId: string;
   /** Title given with the upload; else the title extraction finds, else the file name. */
@@ -177,7 +177,7 @@ export async function listDocuments(
   };
 }
 
-export interface ClaimedVersion {
+interface ClaimedVersion {
   versionId: string;
   key: string;
   collection: string;
@@ -256,7 +256,7 @@ export async function failVersion(
   return (r.rowCount ?? 0) > 0;
 }
 
-export type ApplyOutcome = 'applied' | 'already_finished' | 'superseded' | 'deleted';
+type ApplyOutcome = 'applied' | 'already_finished' | 'superseded' | 'deleted';
 
 /**
  * Makes a version's chunks the document's, inside the caller's transaction: the new chunks become visible in one

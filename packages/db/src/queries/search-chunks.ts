@@ -29,14 +29,14 @@ export interface SearchHit {
  * quoted words joined by `or`). Spliced into the SQL only as escaped literals, and parsed by
  * `websearch_to_tsquery`, which never fails on syntax: a hostile string is at worst an odd query.
  */
-export interface LexicalQuery {
+interface LexicalQuery {
   /** Single words: `"bao" or "dam"`. */
   terms: string;
   /** Adjacent words as phrases (`"bao dam" or "dam du"`), the evidence multi-syllable Vietnamese words need. */
   phrases: string;
 }
 
-export interface SearchOptions {
+interface SearchOptions {
   embedding: number[];
   topK: number;
   /** The collection searched (default "default"); only its chunks are candidates. */
@@ -55,9 +55,9 @@ export interface SearchOptions {
 }
 
 /** Candidates each arm of a hybrid search contributes to the fusion (at least topK). */
-export const HYBRID_CANDIDATES = 20;
+const HYBRID_CANDIDATES = 20;
 /** Reciprocal rank fusion constant: score = sum over arms of 1 / (RRF_K + rank). */
-export const RRF_K = 60;
+const RRF_K = 60;
 /**
  * Added to a chunk's lexical rank when at least one adjacent pair of the question's words appears in it as a
  * phrase. ts_rank ignores the `<->` of a phrase (it scores the phrase's words wherever they are), so the phrase
@@ -137,7 +137,7 @@ const positiveInt = (name: string, n: number) => {
   return n;
 };
 
-export interface SearchResult {
+interface SearchResult {
   hits: SearchHit[];
   /**
    * Time spent waiting for a pooled connection, ms. Reported apart from the query so that a pool sized too small
@@ -146,7 +146,7 @@ export interface SearchResult {
   poolWaitMs: number;
 }
 
-export class QueryAbortedError extends Error {
+class QueryAbortedError extends Error {
   constructor(reason: unknown) {
     super(`query aborted: ${reason instanceof Error ? reason.message : String(reason)}`);
     this.name = 'QueryAbortedError';

@@ -12,7 +12,7 @@ const isXmlPart = (name: string) => /\.(xml|rels)$/iu.test(name);
  * Bounds the XML a DOCX inflates to twice: by the sizes its ZIP directory declares (before inflating anything)
  * and by inflating each part with a hard output cap (a directory can lie). Only then does mammoth see it.
  */
-export function checkDocxSize(bytes: Uint8Array, maxBytes: number): void {
+function checkDocxSize(bytes: Uint8Array, maxBytes: number): void {
   const parts = readZipDirectory(bytes).filter((e) => isXmlPart(e.name));
   const declared = parts.reduce((n, e) => n + e.uncompressedSize, 0);
   if (declared > maxBytes) throw tooLarge(maxBytes);

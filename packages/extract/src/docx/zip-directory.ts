@@ -5,7 +5,7 @@ import { ExtractError } from '../errors.ts';
  * Reads a ZIP's central directory (names, sizes, offsets) without inflating anything, so a DOCX can be judged
  * by what it claims before any memory is spent on it; `inflateEntry` then holds each entry to its claim.
  */
-export interface ZipEntryInfo {
+interface ZipEntryInfo {
   name: string;
   method: number;
   compressedSize: number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Embedder } from './embedder.ts';
 
 /** The little of a Redis client the cache needs (ioredis fits). */
-export interface BinaryKv {
+interface BinaryKv {
   getBuffer(key: string): Promise<Buffer | null>;
   set(key: string, value: Buffer, mode: 'EX', seconds: number): Promise<unknown>;
 }

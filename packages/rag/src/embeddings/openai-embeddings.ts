@@ -1,7 +1,7 @@
 import { OpenAIEmbeddings } from '@langchain/openai';
 import type { Embedder } from './embedder.ts';
 
-export interface OpenAIEmbedderOptions {
+interface OpenAIEmbedderOptions {
   model: string;
   dim: number;
   apiKey?: string;

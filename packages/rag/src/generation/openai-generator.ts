@@ -3,7 +3,7 @@ import { trimmedTokens } from './trimmed-tokens.ts';
 import { declineAnswer, isLlmDecline, LLM_DECLINE_MARKER, mayBecomeDecline } from '../decline.ts';
 import type { GenerateInput, Generation, Generator, Passage } from './generator.ts';
 
-export interface OpenAIGeneratorOptions {
+interface OpenAIGeneratorOptions {
   model: string;
   apiKey?: string;
   baseURL?: string;
@@ -25,7 +25,7 @@ const SYSTEM_PROMPT = [
   'Answer in the language of the question.',
 ].join(' ');
 
-export function buildUserPrompt(question: string, passages: Passage[]): string {
+function buildUserPrompt(question: string, passages: Passage[]): string {
   const context = passages.map((p) => `[${p.index}] ${p.title}\n${p.content.trim()}`).join('\n\n');
   return `Context passages:\n${context}\n\nQuestion: ${question}\nAnswer with citations:`;
 }

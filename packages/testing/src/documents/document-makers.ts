@@ -10,7 +10,7 @@ import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from 'pdf
 
 /** Has Vietnamese glyphs; Debian's fonts-dejavu-core. Only the sample generator needs it (Helvetica otherwise). */
 export const DEJAVU_SANS = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
-export const DEJAVU_SANS_BOLD = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
+const DEJAVU_SANS_BOLD = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
 
 export interface PdfBlock {
   /** `heading` is bold, larger and centred; `paragraph` is wrapped to the page width and justified left. */
@@ -18,7 +18,7 @@ export interface PdfBlock {
   text: string;
 }
 
-export interface WrappedPdfOptions {
+interface WrappedPdfOptions {
   title?: string;
   author?: string;
   /** Blocks flow from page to page; `pageBreak` starts a new page. */
@@ -231,7 +231,7 @@ export function makeExecutable(bytes = 64 * 1024): Uint8Array {
 
 // --- ZIP (for DOCX fixtures): stored or deflated entries, sizes as declared by the caller when lying. ---
 
-export interface ZipEntry {
+interface ZipEntry {
   name: string;
   /** Raw deflate data (method 8), or the stored bytes when `stored`. */
   data: Buffer;

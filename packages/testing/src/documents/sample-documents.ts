@@ -117,7 +117,7 @@ export const BID_EVALUATION_REPORT: (PdfBlock | 'pageBreak')[] = [
   ),
 ];
 
-export interface DocxSection {
+interface DocxSection {
   heading: string;
   paragraphs: string[];
   /** Rows of cells; the first row is the header. */

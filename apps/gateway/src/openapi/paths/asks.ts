@@ -11,7 +11,7 @@ const locationHeaders = {
 };
 
 /** Anonymous unless the gateway has API_KEY_HASHES; then a key is required. */
-export const OPTIONAL_API_KEY: Record<string, string[]>[] = [{}, { apiKey: [] }];
+const OPTIONAL_API_KEY: Record<string, string[]>[] = [{}, { apiKey: [] }];
 
 /** POST /v1/ask, GET and DELETE /v1/ask/{id} (routes/asks.ts). */
 export const askPaths: ZodOpenApiPathsObject = {

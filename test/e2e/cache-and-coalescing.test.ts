@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { Citation } from '@rag/contract';
 import { api, REDIS_URL, ROOT, SlowGenerator } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
@@ -102,6 +103,6 @@ describe('answer cache and single-flight', () => {
     const c = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=10' }, json: q });
     assert.equal(c.status, 200);
     assert.equal(c.json.result.cached, false);
-    assert.match(c.json.result.citations.map((x: any) => x.snippet).join(' '), /qua mạng/);
+    assert.match(c.json.result.citations.map((x: Citation) => x.snippet).join(' '), /qua mạng/);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
 import { DECLINE_ANSWERS } from '@rag/rag';
-import { api, readSse } from '@rag/testing';
+import { api, readSse, type SseEvent } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
@@ -12,7 +12,7 @@ const ask = (stack: TestStack, question: string, extra: object = {}) =>
   api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question, ...extra } });
 
 /** The token texts of a stream after its last `citations` event (CONTRACT: a later citations restarts the answer). */
-function streamedAnswer(events: { event: string; data: any }[]): { text: string; citations: unknown } {
+function streamedAnswer(events: Pick<SseEvent, 'event' | 'data'>[]): { text: string; citations: unknown } {
   const last = events.findLastIndex((e) => e.event === 'citations');
   return {
     text: events

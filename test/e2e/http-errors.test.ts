@@ -1,9 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { z } from 'zod';
 import { api } from '@rag/testing';
+import type { errorSchema } from '../../apps/gateway/src/openapi/schemas.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 /** Every 4xx of CONTRACT.md, each with the error shape {error: {code, message, details?}}. */
+/** The gateway's error answer, as its OpenAPI schema documents it. */
+type ErrorBody = z.infer<typeof errorSchema>;
+
 describe('HTTP errors', () => {
   let stack: TestStack;
   before(async () => {
@@ -12,7 +17,7 @@ describe('HTTP errors', () => {
   });
   after(() => stack.close());
 
-  const assertError = (res: { status: number; json: any }, status: number, code: string) => {
+  const assertError = (res: { status: number; json: ErrorBody }, status: number, code: string) => {
     assert.equal(res.status, status, JSON.stringify(res.json));
     assert.equal(res.json.error.code, code);
     assert.equal(typeof res.json.error.message, 'string');
@@ -41,7 +46,7 @@ describe('HTTP errors', () => {
       assertError(res, 400, 'invalid_request');
       assert.ok(Array.isArray(res.json.error.details));
       assert.ok(
-        res.json.error.details.some((d: any) => d.field === field),
+        res.json.error.details.some((d: { field: string }) => d.field === field),
         JSON.stringify(res.json.error.details),
       );
     });

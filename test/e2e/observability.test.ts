@@ -49,7 +49,7 @@ describe('metrics and monitoring endpoints', () => {
   test('/monitoring/pool-status lists both live workers with their pool figures', async () => {
     const res = await api(stack.url, '/monitoring/pool-status');
     assert.equal(res.status, 200);
-    const ids = res.json.workers.map((w: any) => w.id).sort();
+    const ids = res.json.workers.map((w: { id: string }) => w.id).sort();
     assert.deepEqual(ids, stack.workers.map((w) => w.id).sort());
     for (const w of res.json.workers) {
       assert.equal(w.concurrency, stack.config.WORKER_CONCURRENCY);

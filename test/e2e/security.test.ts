@@ -57,7 +57,7 @@ describe('security: API keys, dashboard auth, rate limits, headers', () => {
   test('rate limit per client: the 6th ask in a minute is refused with 429 rate_limited and Retry-After', async () => {
     const k = 'other-key';
     const statuses: number[] = [];
-    let last: Awaited<ReturnType<typeof api>> | undefined;
+    let last: Awaited<ReturnType<typeof api<{ error: { code: string } }>>> | undefined;
     for (let i = 0; i < 6; i++) {
       last = await api(stack.url, '/v1/ask', {
         method: 'POST',

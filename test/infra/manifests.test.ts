@@ -51,7 +51,7 @@ describe('deployment manifests agree with the code', () => {
   });
 
   test('compose: every variable set for our services is one the config schema knows', () => {
-    for (const [name, svc] of Object.entries<any>(compose.services)) {
+    for (const [name, svc] of Object.entries<{ environment?: Record<string, string> }>(compose.services)) {
       if (!ours.has(name)) continue;
       assertKnown(Object.keys(svc.environment ?? {}), `compose ${name}`);
     }

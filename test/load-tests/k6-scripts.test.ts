@@ -133,9 +133,13 @@ describe(`k6 scripts run against a live gateway (${k6 ? `real k6: ${k6.bin}, ${k
 });
 
 /** Check names with failures, from k6's summary export (checks live in nested groups). */
-function failedChecks(group: any): string[] {
+interface K6Group {
+  checks?: Record<string, { name: string; fails: number }>;
+  groups?: Record<string, K6Group>;
+}
+function failedChecks(group: K6Group | undefined): string[] {
   const own = Object.values(group?.checks ?? {})
-    .filter((c: any) => c.fails > 0)
-    .map((c: any) => `${c.name}: ${c.fails} failed`);
+    .filter((c) => c.fails > 0)
+    .map((c) => `${c.name}: ${c.fails} failed`);
   return [...own, ...Object.values(group?.groups ?? {}).flatMap(failedChecks)];
 }

@@ -58,10 +58,9 @@ describe('the k6 stand-in behaves like k6 where the scripts depend on it', () =>
       });
       const summary = JSON.parse(fs.readFileSync(file, 'utf8'));
       const checks = Object.fromEntries(
-        Object.values(summary.root_group.checks as Record<string, any>).map((c) => [
-          c.name,
-          { passes: c.passes, fails: c.fails },
-        ]),
+        Object.values(summary.root_group.checks as Record<string, { name: string; passes: number; fails: number }>).map(
+          (c) => [c.name, { passes: c.passes, fails: c.fails }],
+        ),
       );
       assert.deepEqual(checks, EXPECTED.checks);
       assert.equal(stderr.split('\n').filter((l) => /level=error/.test(l)).length, EXPECTED.iterationErrors);

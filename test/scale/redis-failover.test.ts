@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ROOT, SlowGenerator, startOwnCluster, testConfig, testLogger, waitUntil } from '@rag/testing';
+import { ROOT, SlowGenerator, startOwnCluster, testConfig, testLogger, waitUntil, type LooseJson } from '@rag/testing';
 import { startGatewayApp } from '@rag/gateway';
 import { startTestStack } from '../support/test-stack.ts';
 
@@ -10,7 +10,7 @@ const SAMPLE = path.join(ROOT, 'data/sample');
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** One HTTP call that cannot hang the test: a 10 s bound, transport errors as status 0. */
-async function call(url: string, init: RequestInit = {}): Promise<{ status: number; json: any; ms: number }> {
+async function call(url: string, init: RequestInit = {}): Promise<{ status: number; json: LooseJson; ms: number }> {
   const t0 = performance.now();
   try {
     const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });

@@ -1,4 +1,8 @@
 import { Agent, request } from 'undici';
+import type { AskView } from '@rag/contract';
+
+/** What an ask answers: the contract's view, or the synchronous baseline's body (`answer`), or an error. */
+type AskAnswer = Partial<AskView> & { answer?: unknown; error?: { code: string } };
 
 export interface Sample {
   /** Submit to terminal state, ms. */
@@ -62,13 +66,13 @@ export async function askOnce(
       dispatcher: agent,
       signal,
     });
-    let json = (await res.body.json().catch(() => undefined)) as any;
+    let json = (await res.body.json().catch(() => undefined)) as AskAnswer | undefined;
     let status = res.statusCode;
     // Long-poll until terminal (at most 4 rounds of 30 s: the longest deadline is 120 s).
     for (let i = 0; style !== 'sync' && status === 202 && json?.id && i < 5; i++) {
       const r = await request(`${base}/v1/ask/${json.id}?wait=30`, { dispatcher: agent, signal });
       status = r.statusCode;
-      json = await r.body.json().catch(() => undefined);
+      json = (await r.body.json().catch(() => undefined)) as AskAnswer | undefined;
       if (json?.status === 'queued' || json?.status === 'active') status = 202;
     }
     const e2eMs = performance.now() - t0;

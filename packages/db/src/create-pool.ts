@@ -29,6 +29,9 @@ const beginLimited = (statementTimeoutMs: number) => {
   return `BEGIN; SET LOCAL statement_timeout = ${statementTimeoutMs}`;
 };
 
+/** pg's callback form of connect(). */
+type ConnectCallback = ((err: Error) => void) | ((err: null, client: pg.Client) => void);
+
 /**
  * A client that registers the pgvector types once per physical connection, before the pool hands it out
  * (registering from the pool's 'connect' event would race the first query on that connection). The lookup runs in
@@ -41,8 +44,9 @@ class VectorClient extends pg.Client {
     this.statementTimeoutMs = config.ragStatementTimeoutMs ?? 0;
   }
   // pg-pool calls connect(callback); everything else awaits connect().
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  connect(callback?: any): any {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.Client> | undefined {
     const ready = super.connect().then(async () => {
       await this.query(beginLimited(this.statementTimeoutMs));
       await pgvector.registerTypes(this);
@@ -50,9 +54,10 @@ class VectorClient extends pg.Client {
       return this;
     });
     if (!callback) return ready;
+    const done = callback as (err: Error | null, client?: pg.Client) => void;
     ready.then(
-      () => callback(null, this),
-      (err: Error) => callback(err),
+      () => done(null, this),
+      (err: Error) => done(err),
     );
     return undefined;
   }

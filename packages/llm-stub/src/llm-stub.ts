@@ -98,7 +98,7 @@ const sendInjectedError = (res: http.ServerResponse) =>
     apiError(500, 'The server had an error while processing your request (llm-stub: injected error).', 'server_error'),
   );
 
-async function readJson(req: http.IncomingMessage): Promise<Record<string, any>> {
+async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
@@ -114,7 +114,7 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, any>>
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw apiError(400, 'the request body must be a JSON object', 'invalid_json');
-  return body as Record<string, any>;
+  return body as Record<string, unknown>;
 }
 
 /** The text of a message's content: a string, or an array of parts (`{ type: 'text', text }`). */
@@ -125,10 +125,10 @@ function contentText(content: unknown): string {
   return '';
 }
 
-function positiveInt(body: Record<string, any>, key: string, max: number): number | undefined {
+function positiveInt(body: Record<string, unknown>, key: string, max: number): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (!Number.isInteger(v) || v < 1 || v > max)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
     throw apiError(400, `${key} must be an integer from 1 to ${max}`, 'invalid_value');
   return v;
 }
@@ -268,7 +268,7 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
         });
       }
 
-      const includeUsage = body.stream_options?.include_usage === true;
+      const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
       const chunk = (choices: object[], extra: object = includeUsage ? { usage: null } : {}) =>
         `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: name, choices, ...extra })}\n\n`;
       const delta = (d: object, finish: string | null = null) =>

@@ -32,7 +32,16 @@ const post = (url: string, body: unknown) =>
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
-const json = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
+const json = async <T>(r: Response | Promise<Response>): Promise<T> => (await r).json() as Promise<T>;
+
+/** OpenAI's error body, as the stand-in answers it. */
+interface ErrorBody {
+  error: { type: string; message: string; code: unknown };
+}
+interface EmbeddingsBody<E> {
+  data: { embedding: E }[];
+  usage: { prompt_tokens: number };
+}
 
 /** Decodes an OpenAI base64 embedding (float32 little-endian). */
 const fromBase64 = (b64: string) => {
@@ -141,15 +150,17 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     assert.equal(stub.stats.embeddingCalls, 2);
     assert.equal(stub.stats.embeddingInputs, 4);
 
-    const float = await json(post(`${stub.url}/embeddings`, { model: 'm', input: 'xin chào', dimensions: 64 }));
-    const b64 = await json(
+    const float = await json<EmbeddingsBody<number[]>>(
+      post(`${stub.url}/embeddings`, { model: 'm', input: 'xin chào', dimensions: 64 }),
+    );
+    const b64 = await json<EmbeddingsBody<string>>(
       post(`${stub.url}/embeddings`, { model: 'm', input: ['xin chào'], dimensions: 64, encoding_format: 'base64' }),
     );
     assert.equal(typeof b64.data[0].embedding, 'string');
     assert.deepEqual(fromBase64(b64.data[0].embedding), float.data[0].embedding);
     assert.deepEqual(float.data[0].embedding, a);
     assert.equal(float.usage.prompt_tokens, 2);
-    const dflt = await json(post(`${stub.url}/embeddings`, { input: 'x' }));
+    const dflt = await json<EmbeddingsBody<number[]>>(post(`${stub.url}/embeddings`, { input: 'x' }));
     assert.equal(dflt.data[0].embedding.length, 384);
   });
 
@@ -209,7 +220,7 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     );
     const r = await post(`${stub.url}/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(r.status, 500);
-    assert.equal((await json(r)).error.type, 'server_error');
+    assert.equal((await json<ErrorBody>(r)).error.type, 'server_error');
     assert.equal(stub.stats.errors, errors + 3);
     stub.setLatency({ errorRate: 0 });
   });
@@ -234,12 +245,14 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
   });
 
   test('HTTP surface: models, health, OpenAI-shaped 404 and 400s, auth ignored', async () => {
-    const models = await json(fetch(`${stub.url}/models`, { headers: { authorization: 'Bearer whatever' } }));
+    const models = await json<{ data: { object: string }[] }>(
+      fetch(`${stub.url}/models`, { headers: { authorization: 'Bearer whatever' } }),
+    );
     assert.ok(models.data.length >= 2 && models.data.every((m: { object: string }) => m.object === 'model'));
     assert.equal((await fetch(stub.url.replace(/\/v1$/, '/healthz'))).status, 200);
     const r = await fetch(`${stub.url}/nope`);
     assert.equal(r.status, 404);
-    const body = await json(r);
+    const body = await json<ErrorBody>(r);
     assert.equal(body.error.type, 'invalid_request_error');
     assert.equal(typeof body.error.message, 'string');
     assert.ok('code' in body.error);
@@ -252,7 +265,7 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
     ]) {
       const res = await post(`${stub.url}/chat/completions`, bad);
       assert.equal(res.status, 400, bad);
-      assert.equal((await json(res)).error.type, 'invalid_request_error');
+      assert.equal((await json<ErrorBody>(res)).error.type, 'invalid_request_error');
     }
     assert.equal((await post(`${stub.url}/embeddings`, { input: 'x', dimensions: 0 })).status, 400);
     assert.equal((await post(`${stub.url}/embeddings`, { input: [] })).status, 400);
@@ -262,18 +275,22 @@ describe('OpenAI-compatible LLM stand-in, driven by the real LangChain clients',
   test('control endpoints for a separate process: stats, latency, reset', async () => {
     const base = stub.url.replace(/\/v1$/, '');
     await chat().invoke('hi');
-    const stats = await json(fetch(`${base}/_stub/stats`));
+    const stats = await json<{ chatCalls: number }>(fetch(`${base}/_stub/stats`));
     assert.ok(stats.chatCalls >= 1);
-    const model = await json(post(`${base}/_stub/latency`, { errorRate: 1, fixedLatencyMs: 10 }));
+    const model = await json<{ errorRate: number }>(
+      post(`${base}/_stub/latency`, { errorRate: 1, fixedLatencyMs: 10 }),
+    );
     assert.equal(model.errorRate, 1);
     await assert.rejects(chat().invoke('hi'), (err: { status?: number }) => err.status === 500);
-    const back = await json(post(`${base}/_stub/latency`, { errorRate: 0, fixedLatencyMs: null }));
+    const back = await json<{ errorRate: number }>(
+      post(`${base}/_stub/latency`, { errorRate: 0, fixedLatencyMs: null }),
+    );
     assert.equal(back.errorRate, 0);
     assert.equal('fixedLatencyMs' in back, false);
     assert.equal((await post(`${base}/_stub/latency`, { errorRate: 2 })).status, 400);
     assert.equal((await post(`${base}/_stub/latency`, { bogus: 1 })).status, 400);
     assert.throws(() => stub.setLatency({ tokensPerSecond: 0 }), /tokensPerSecond/);
-    const reset = await json(fetch(`${base}/_stub/reset`, { method: 'POST' }));
+    const reset = await json<{ chatCalls: number }>(fetch(`${base}/_stub/reset`, { method: 'POST' }));
     assert.equal(reset.chatCalls, 0);
     assert.equal(stub.stats.chatCalls, 0);
   });

@@ -3,6 +3,7 @@ export type { TestDatabase } from './test-database.ts';
 export { testConfig, testLogger, uniquePrefix, deletePrefix, REDIS_URL } from './test-env.ts';
 export { ingestInto } from './ingest-into.ts';
 export { api } from './api.ts';
+export type { LooseJson } from './api.ts';
 export { waitUntil } from './wait-until.ts';
 export { SlowGenerator } from './slow-generator.ts';
 export { uploadDocument, waitForDocument } from './documents.ts';

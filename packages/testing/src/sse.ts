@@ -1,10 +1,11 @@
 import { createParser } from 'eventsource-parser';
+import type { LooseJson } from './api.ts';
 
 export interface SseEvent {
   id: string;
   event: string;
   /** The parsed JSON data. */
-  data: any;
+  data: LooseJson;
   /** performance.now() when it arrived. */
   at: number;
 }
@@ -16,7 +17,7 @@ interface SseResult {
   /** Comment lines received (`: keep-alive`). */
   comments: number;
   /** The body, when the answer was not an event stream (an error). */
-  json?: any;
+  json?: LooseJson;
   /** The server ended the response (false: the reader stopped early or the connection broke). */
   ended: boolean;
 }

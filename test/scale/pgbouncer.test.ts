@@ -165,7 +165,7 @@ describe('PgBouncer (transaction pooling) in front of PostgreSQL', () => {
     assert.equal(up.status, 202, up.text);
     const ready = await waitForDocument(stack.url, up.json.id);
     assert.equal(ready.status, 'ready', JSON.stringify(ready));
-    assert.ok(ready.chunks >= 1);
+    assert.ok((ready.chunks ?? 0) >= 1);
     const res = await api(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=25' },

@@ -288,7 +288,7 @@ console.log('closed');`;
     assert.equal(up.status, 202, up.text);
     const ready = await waitForDocument(stack.url, up.json.id);
     assert.equal(ready.status, 'ready', JSON.stringify(ready));
-    assert.ok(ready.chunks >= 1);
+    assert.ok((ready.chunks ?? 0) >= 1);
     const question = 'thủ kho kiểm đếm vật tư nhập kho';
     const res = await ask(question, { Prefer: 'wait=20' }, { collection });
     assert.equal(res.json.status, 'completed', JSON.stringify(res.json));

@@ -1,3 +1,4 @@
+import type { DocumentView } from '@rag/contract';
 import { api } from './api.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -25,12 +26,12 @@ export async function uploadDocument(
 export async function waitForDocument(
   base: string,
   id: string,
-  o: { until?: string[]; timeoutMs?: number; headers?: Record<string, string> } = {},
-) {
+  o: { until?: DocumentView['status'][]; timeoutMs?: number; headers?: Record<string, string> } = {},
+): Promise<DocumentView> {
   const until = o.until ?? ['ready', 'failed'];
   return waitUntil(
     async () => {
-      const r = await api(base, `/v1/documents/${id}`, { headers: o.headers });
+      const r = await api<DocumentView>(base, `/v1/documents/${id}`, { headers: o.headers });
       if (r.status !== 200) throw new Error(`GET /v1/documents/${id}: ${r.status} ${r.text}`);
       return until.includes(r.json.status) ? r.json : undefined;
     },

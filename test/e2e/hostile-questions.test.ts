@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
 import { api } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
@@ -35,26 +36,26 @@ describe('hostile questions over HTTP (hybrid retrieval)', () => {
   for (const mode of ['fast', 'quality'] as const) {
     for (const [name, question] of hostile) {
       test(`${mode}: ${name} -> a completed answer`, async () => {
-        const res = await api(stack.url, '/v1/ask', {
+        const res = await api<AskView>(stack.url, '/v1/ask', {
           method: 'POST',
           headers: { prefer: 'wait=20' },
           json: { question, mode },
         });
         assert.equal(res.status, 200, JSON.stringify(res.json));
         assert.equal(res.json.status, 'completed', JSON.stringify(res.json));
-        assert.equal(typeof res.json.result.answer, 'string');
-        assert.ok(res.json.result.answer.length > 0);
+        assert.equal(typeof res.json.result!.answer, 'string');
+        assert.ok(res.json.result!.answer.length > 0);
       });
     }
   }
 
   test('the corpus is intact after all of them', async () => {
-    const res = await api(stack.url, '/v1/ask', {
+    const res = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
       json: { question: 'Bảo đảm dự thầu là gì?' },
     });
-    assert.equal(res.json.result.citations[0].documentId, 'vi/bao-dam-du-thau.md');
+    assert.equal(res.json.result!.citations[0].documentId, 'vi/bao-dam-du-thau.md');
   });
 
   for (const [name, question] of [
@@ -62,9 +63,9 @@ describe('hostile questions over HTTP (hybrid retrieval)', () => {
     ['only whitespace', ' \t\n '],
   ] as const) {
     test(`${name} -> 400 invalid_request`, async () => {
-      const res = await api(stack.url, '/v1/ask', { method: 'POST', json: { question } });
+      const res = await api<AskView>(stack.url, '/v1/ask', { method: 'POST', json: { question } });
       assert.equal(res.status, 400);
-      assert.equal(res.json.error.code, 'invalid_request');
+      assert.equal(res.json.error?.code, 'invalid_request');
     });
   }
 });

@@ -15,7 +15,8 @@ test('gateway shutdown answers pending long-polls at once with the current statu
     const res = await pending;
     assert.equal(res.status, 200);
     assert.equal(res.json.status, 'queued', 'the ask is still there for any other gateway to serve');
-    assert.ok(performance.now() - t0 < 2000, 'answered at shutdown, not at the end of the wait');
+    // The long-poll asked to wait 25 s; answered at shutdown means long before that (a bound no loaded machine nears).
+    assert.ok(performance.now() - t0 < 15_000, 'answered at shutdown, not at the end of the wait');
     await closing;
     await assert.rejects(fetch(`${stack.url}/healthz`));
     await stack.gateway.close(); // idempotent

@@ -44,8 +44,7 @@ describe('fault: offered load at ~7x capacity with admission control', () => {
             accepted.push(res.json.id);
             const done = await api(stack.url, `/v1/ask/${res.json.id}?wait=30`);
             if (done.json.status === 'completed') acceptedMs.push(performance.now() - s);
-          }
-          else if (res.status === 429) {
+          } else if (res.status === 429) {
             refusedMs.push(performance.now() - s);
             assert.equal(res.json.error.code, 'overloaded');
             retryAfter.push(Number(res.headers.get('retry-after')));

@@ -38,7 +38,7 @@ describe('DELETE /v1/ask/:id', () => {
     assert.equal(slow.completed, completed, 'the cancelled generation did not run to its end');
     const view = await api<AskView>(stack.url, `/v1/ask/${sub.json.id}`);
     assert.equal(view.json.status, 'cancelled');
-    assert.equal(view.json.error?.code, 'cancelled');
+    assert.equal(view.json.error!.code, 'cancelled');
   });
 
   test('cancels a queued ask before it starts: it never runs', async () => {
@@ -76,7 +76,7 @@ describe('DELETE /v1/ask/:id', () => {
     assert.equal(sub.json.status, 'completed');
     const del = await api<AskView>(stack.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' });
     assert.equal(del.status, 409);
-    assert.equal(del.json.error?.code, 'already_finished');
+    assert.equal(del.json.error!.code, 'already_finished');
   });
 
   test('a client that leaves a long-poll frees its waiter at once; the ask runs on and can still be read', async () => {

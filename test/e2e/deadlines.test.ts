@@ -30,7 +30,7 @@ describe('deadlines, with one worker slot and a generator slower than the deadli
     const res = await api<AskView>(stack.url, `/v1/ask/${sub.json.id}?wait=10`);
     const elapsed = Date.now() - t0;
     assert.equal(res.json.status, 'failed');
-    assert.equal(res.json.error?.code, 'timeout');
+    assert.equal(res.json.error!.code, 'timeout');
     // At the deadline, not when the 10 s generation would have ended (generous upper bound for a loaded machine).
     assert.ok(elapsed >= 950 && elapsed < 8000, `failed after ${elapsed} ms`);
     assert.equal(slow.aborted, 1, 'the generation call was aborted, not left running');
@@ -46,7 +46,7 @@ describe('deadlines, with one worker slot and a generator slower than the deadli
       message: 'the freed slot did not take the next ask',
     });
     const done = await api<AskView>(stack.url, `/v1/ask/${next.json.id}?wait=10`);
-    assert.equal(done.json.error?.code, 'timeout');
+    assert.equal(done.json.error!.code, 'timeout');
   });
 
   test('an ask whose deadline passes while queued fails "expired" without any LLM call', async () => {
@@ -64,9 +64,9 @@ describe('deadlines, with one worker slot and a generator slower than the deadli
     });
     const res = await api<AskView>(stack.url, `/v1/ask/${victim.json.id}?wait=10`);
     assert.equal(res.json.status, 'failed');
-    assert.equal(res.json.error?.code, 'expired');
+    assert.equal(res.json.error!.code, 'expired');
     const b = await api<AskView>(stack.url, `/v1/ask/${blocker.json.id}?wait=10`);
-    assert.equal(b.json.error?.code, 'timeout');
+    assert.equal(b.json.error!.code, 'timeout');
     assert.equal(slow.calls, callsBefore + 1, 'only the blocker called the LLM; the expired ask made no call');
   });
 });

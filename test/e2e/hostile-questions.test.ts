@@ -65,7 +65,7 @@ describe('hostile questions over HTTP (hybrid retrieval)', () => {
     test(`${name} -> 400 invalid_request`, async () => {
       const res = await api<AskView>(stack.url, '/v1/ask', { method: 'POST', json: { question } });
       assert.equal(res.status, 400);
-      assert.equal(res.json.error?.code, 'invalid_request');
+      assert.equal(res.json.error!.code, 'invalid_request');
     });
   }
 });

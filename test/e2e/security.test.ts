@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AskView } from '@rag/contract';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
@@ -34,22 +35,22 @@ describe('security: API keys, dashboard auth, rate limits, headers', () => {
   });
 
   test('/v1 requires a configured API key (Bearer or X-API-Key); health stays open', async () => {
-    const none = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q' } });
+    const none = await api<AskView>(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q' } });
     assert.equal(none.status, 401);
-    assert.equal(none.json.error.code, 'unauthorized');
-    const wrong = await api(stack.url, '/v1/ask', {
+    assert.equal(none.json.error!.code, 'unauthorized');
+    const wrong = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { authorization: 'Bearer nope' },
       json: { question: 'q' },
     });
     assert.equal(wrong.status, 401);
-    const bearer = await api(stack.url, '/v1/ask', {
+    const bearer = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}` },
       json: { question: 'q1' },
     });
     assert.equal(bearer.status, 202);
-    const header = await api(stack.url, `/v1/ask/${bearer.json.id}`, { headers: { 'x-api-key': KEY } });
+    const header = await api<AskView>(stack.url, `/v1/ask/${bearer.json.id}`, { headers: { 'x-api-key': KEY } });
     assert.equal(header.status, 200);
     assert.equal((await api(stack.url, '/healthz')).status, 200);
   });
@@ -67,7 +68,7 @@ describe('security: API keys, dashboard auth, rate limits, headers', () => {
       statuses.push(last.status);
     }
     assert.deepEqual(statuses, [202, 202, 202, 202, 202, 429]);
-    assert.equal(last!.json.error.code, 'rate_limited');
+    assert.equal(last!.json.error!.code, 'rate_limited');
     assert.ok(Number(last!.headers.get('retry-after')) >= 1);
   });
 
@@ -155,7 +156,7 @@ describe('fuzzing the request schema (fast-check)', () => {
     );
     await fc.assert(
       fc.asyncProperty(malformed, async (body) => {
-        const res = await api(stack.url, '/v1/ask', {
+        const res = await api<AskView>(stack.url, '/v1/ask', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(body) ?? 'undefined',

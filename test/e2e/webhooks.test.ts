@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AskView } from '@rag/contract';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -68,11 +69,11 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
   });
 
   const ask = (json: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    api(stack.url, '/v1/ask', { method: 'POST', json, headers });
+    api<AskView>(stack.url, '/v1/ask', { method: 'POST', json, headers });
   const finalView = async (id: string) => {
-    const v = await api(stack.url, `/v1/ask/${id}?wait=20`);
+    const v = await api<AskView>(stack.url, `/v1/ask/${id}?wait=20`);
     assert.ok(['completed', 'failed', 'cancelled'].includes(v.json.status), v.text);
-    return (await api(stack.url, `/v1/ask/${id}`)).text;
+    return (await api<AskView>(stack.url, `/v1/ask/${id}`)).text;
   };
   const deliveryJob = (id: string) =>
     waitUntil(
@@ -157,9 +158,9 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
     const runningAsk = await ask({ question: 'thời gian hiệu lực bảo lãnh', callbackUrl: `${r.url}/running` });
     await waitUntil(() => slow.calls > calls, { message: 'generation started' });
     const queuedAsk = await ask({ question: 'đấu thầu qua mạng', callbackUrl: `${r.url}/queued` });
-    assert.equal((await api(stack.url, `/v1/ask/${queuedAsk.json.id}`)).json.status, 'queued');
-    assert.equal((await api(stack.url, `/v1/ask/${queuedAsk.json.id}`, { method: 'DELETE' })).status, 200);
-    assert.equal((await api(stack.url, `/v1/ask/${runningAsk.json.id}`, { method: 'DELETE' })).status, 200);
+    assert.equal((await api<AskView>(stack.url, `/v1/ask/${queuedAsk.json.id}`)).json.status, 'queued');
+    assert.equal((await api<AskView>(stack.url, `/v1/ask/${queuedAsk.json.id}`, { method: 'DELETE' })).status, 200);
+    assert.equal((await api<AskView>(stack.url, `/v1/ask/${runningAsk.json.id}`, { method: 'DELETE' })).status, 200);
     const views = [await finalView(queuedAsk.json.id), await finalView(runningAsk.json.id)];
     const got = await r.waitFor(2);
     for (const v of views) {
@@ -180,9 +181,9 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
     assert.equal(first.json.status, 'completed', first.text);
     const cached = await ask({ question: 'hồ sơ mời thầu gồm những gì', callbackUrl: r.url }, { prefer: 'wait=20' });
     assert.equal(cached.status, 200);
-    assert.equal(cached.json.result.cached, true);
+    assert.equal(cached.json.result!.cached, true);
     const [got] = await r.waitFor(1);
-    assert.equal(got.body, (await api(stack.url, `/v1/ask/${cached.json.id}`)).text);
+    assert.equal(got.body, (await api<AskView>(stack.url, `/v1/ask/${cached.json.id}`)).text);
   });
 
   test("the ask's answer and timing do not depend on its receiver: one that is down changes nothing", async () => {
@@ -191,10 +192,10 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
     const sub = await ask({ question: 'điều kiện năng lực nhà thầu', callbackUrl: down }, { prefer: 'wait=20' });
     assert.equal(sub.status, 200, sub.text);
     assert.equal(sub.json.status, 'completed');
-    assert.match(sub.json.result.answer, /^Slow answer from /);
+    assert.match(sub.json.result!.answer, /^Slow answer from /);
     assert.equal(slow.calls, calls + 1);
     // The ask waited for nothing but its generation (1.2 s), not for a delivery that cannot succeed.
-    assert.ok(sub.json.result.timings.totalMs < 10_000, `totalMs ${sub.json.result.timings.totalMs}`);
+    assert.ok(sub.json.result!.timings.totalMs < 10_000, `totalMs ${sub.json.result!.timings.totalMs}`);
     // Meanwhile the delivery fails and is retried in the background.
     const job = await waitUntil(
       async () => {
@@ -282,8 +283,8 @@ describe('webhooks: callbackUrl refused at submission', () => {
     ]) {
       const res = await api(guarded.url, '/v1/ask', { method: 'POST', json: { question: 'bảo đảm', callbackUrl } });
       assert.equal(res.status, 400, `${callbackUrl}: ${res.text}`);
-      assert.equal(res.json.error.code, 'invalid_request');
-      assert.equal(res.json.error.details[0].field, 'callbackUrl', callbackUrl);
+      assert.equal(res.json.error!.code, 'invalid_request');
+      assert.equal(res.json.error!.details[0].field, 'callbackUrl', callbackUrl);
     }
     // Nothing was queued for any of them (this stack has no worker: a queued ask would still be waiting).
     assert.deepEqual(await asks.getJobCounts('waiting', 'delayed'), { waiting: 0, delayed: 0 });
@@ -295,8 +296,8 @@ describe('webhooks: callbackUrl refused at submission', () => {
       json: { question: 'bảo đảm', callbackUrl: 'https://hooks.example.com/rag' },
     });
     assert.equal(res.status, 400);
-    assert.equal(res.json.error.details[0].field, 'callbackUrl');
-    assert.match(res.json.error.message, /WEBHOOK_SECRET/);
+    assert.equal(res.json.error!.details[0].field, 'callbackUrl');
+    assert.match(res.json.error!.message, /WEBHOOK_SECRET/);
     const plain = await api(unsigned.url, '/v1/ask', { method: 'POST', json: { question: 'bảo đảm' } });
     assert.equal(plain.status, 202);
   });

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AskView } from '@rag/contract';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { api, SlowGenerator, waitUntil } from '@rag/testing';
@@ -37,7 +38,7 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
 
   test('asks fail within their deadline with timeout / retrieval_failed / expired (never hang), readiness names PostgreSQL, and it recovers', async () => {
     // Warm the pool so some asks hit an existing connection (no answer) and others a new one (connect timeout).
-    const warm = await api(stack.url, '/v1/ask', {
+    const warm = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=10' },
       json: { question: 'bảo đảm dự thầu' },
@@ -54,11 +55,11 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
     try {
       const ready = await api(stack.url, '/readyz');
       assert.equal(ready.status, 503);
-      assert.match(ready.json.error.message, /PostgreSQL/);
+      assert.match(ready.json.error!.message, /PostgreSQL/);
       assert.equal(ready.json.checks.redis, 'ok');
       const asks = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
-          api(stack.url, '/v1/ask', {
+          api<AskView>(stack.url, '/v1/ask', {
             method: 'POST',
             json: { question: `bảo đảm thực hiện hợp đồng ${i}`, timeoutMs: 2500 },
           }),
@@ -67,7 +68,7 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
       await Promise.all(
         asks.map(async (a) => {
           const t0 = Date.now();
-          const r = await api(stack.url, `/v1/ask/${a.json.id}?wait=15`);
+          const r = await api<AskView>(stack.url, `/v1/ask/${a.json.id}?wait=15`);
           results.push({ status: r.json.status, code: r.json.error?.code, ms: Date.now() - t0 });
         }),
       );
@@ -86,7 +87,7 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
     let i = 0;
     await waitUntil(
       async () => {
-        const r = await api(stack.url, '/v1/ask', {
+        const r = await api<AskView>(stack.url, '/v1/ask', {
           method: 'POST',
           headers: { prefer: 'wait=10' },
           json: { question: `e-bidding ${i++}` },

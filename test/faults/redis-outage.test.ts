@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
 import { api, SlowGenerator, startOwnRedis, type OwnRedis } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
@@ -46,11 +47,14 @@ describe('fault: Redis killed with -9 mid-load and restarted (AOF appendfsync al
       inFlight.push(
         (async () => {
           const s = performance.now();
-          const res = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: `bảo đảm dự thầu ${i}` } });
+          const res = await api<AskView>(stack.url, '/v1/ask', {
+            method: 'POST',
+            json: { question: `bảo đảm dự thầu ${i}` },
+          });
           const ms = performance.now() - s;
           if (res.status === 202 || res.status === 200) accepted.push(res.json.id);
           else if (res.status === 503) {
-            assert.equal(res.json.error.code, 'unavailable');
+            assert.equal(res.json.error!.code, 'unavailable');
             assert.ok(res.headers.get('retry-after'));
             refused.push(ms);
           } else other.push(`${res.status} ${res.text}`);
@@ -81,7 +85,7 @@ describe('fault: Redis killed with -9 mid-load and restarted (AOF appendfsync al
     for (const id of accepted) {
       let status = 'unknown';
       while (Date.now() < deadline) {
-        const r = await api(stack.url, `/v1/ask/${id}?wait=20`);
+        const r = await api<AskView>(stack.url, `/v1/ask/${id}?wait=20`);
         status = r.status === 404 ? 'lost' : r.json.status;
         if (status === 'completed' || status === 'failed' || status === 'lost' || status === 'cancelled') break;
       }

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
 import { Queue } from 'bullmq';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
 import { WEBHOOK_QUEUE } from '@rag/queue';
@@ -48,7 +49,7 @@ describe('fault: the worker running asks with callbackUrl is killed', () => {
     const a = await stack.startWorker('worker-a');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await api(stack.gateway.url, '/v1/ask', {
+      const r = await api<AskView>(stack.gateway.url, '/v1/ask', {
         method: 'POST',
         json: { question: `bảo đảm dự thầu ${i}`, timeoutMs: 60000, callbackUrl: `${receiver.url}/kill` },
       });
@@ -62,7 +63,7 @@ describe('fault: the worker running asks with callbackUrl is killed', () => {
     for (const id of ids) {
       const v = await waitUntil(
         async () => {
-          const r = await api(stack.gateway.url, `/v1/ask/${id}?wait=10`);
+          const r = await api<AskView>(stack.gateway.url, `/v1/ask/${id}?wait=10`);
           return r.json?.status === 'completed' ? r : undefined;
         },
         { timeoutMs: 60_000, message: `ask ${id} completed after recovery` },

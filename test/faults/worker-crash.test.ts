@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
 import { api, waitUntil } from '@rag/testing';
 import { startWorkerProcesses, type WorkerProcessStack } from '../support/worker-processes.ts';
@@ -36,7 +37,7 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
   const submit = async (n: number, tag: string) =>
     Promise.all(
       Array.from({ length: n }, async (_, i) => {
-        const r = await api(stack.gateway.url, '/v1/ask', {
+        const r = await api<AskView>(stack.gateway.url, '/v1/ask', {
           method: 'POST',
           json: { question: `bảo đảm dự thầu ${tag} ${i}`, timeoutMs: 60000 },
         });
@@ -51,7 +52,7 @@ describe('fault: worker processes killed or stopped mid-ask', () => {
       ids.map((id) =>
         waitUntil(
           async () => {
-            const r = await api(stack.gateway.url, `/v1/ask/${id}?wait=20`);
+            const r = await api<AskView>(stack.gateway.url, `/v1/ask/${id}?wait=20`);
             if (r.status === 404) return 'lost';
             return ['queued', 'active'].includes(r.json.status) ? undefined : (r.json.status as string);
           },

@@ -58,9 +58,9 @@ describe('the page streams an answer over Server-Sent Events (Chromium)', () => 
   test('tokens appear while the answer is generated, then the final answer and its sources', async () => {
     generator.gapMs = 150;
     const page = await open();
-    const eventStreams: string[] = [];
+    const asks: string[] = [];
     page.on('request', (r) => {
-      if (/\/v1\/ask\/[^/]+\/events$/.test(new URL(r.url()).pathname)) eventStreams.push(r.headers().accept ?? '');
+      if (new URL(r.url()).pathname.startsWith('/v1/ask')) asks.push(`${r.method()} ${r.headers().accept ?? ''}`);
     });
     await page.getByLabel('Question', { exact: true }).fill('Bảo đảm dự thầu là gì?');
     await page.getByRole('button', { name: 'Ask', exact: true }).click();
@@ -86,13 +86,18 @@ describe('the page streams an answer over Server-Sent Events (Chromium)', () => 
     assert.equal(await page.locator('#answer').textContent(), generator.pieces.join(''));
     assert.equal(await page.locator('#answer a.cite-ref').count(), 2);
     assert.ok((await page.locator('#citations li').count()) >= 2);
-    assert.deepEqual(eventStreams, ['text/event-stream'], 'one event stream was read, with fetch');
+    assert.deepEqual(asks, ['POST text/event-stream'], 'submitted and streamed in one response, read with fetch');
     await page.close();
   });
 
-  test('without an event stream (404 from a gateway lacking it) the page long-polls to the same answer', async () => {
+  test('without an event stream (a gateway answering the POST with JSON and GET .../events with 404) the page long-polls to the same answer', async () => {
     generator.gapMs = 300;
     const page = await open();
+    // A gateway that does not stream: the submission comes back as JSON (202), the events route is missing.
+    await page.route(
+      (u) => u.pathname === '/v1/ask',
+      (route) => route.continue({ headers: { ...route.request().headers(), accept: 'application/json' } }),
+    );
     await page.route(/\/v1\/ask\/[^/]+\/events$/, (route) =>
       route.fulfill({
         status: 404,

@@ -1,10 +1,10 @@
 import { ApiError, apiFetch, apiKey, errorOf } from './api.ts';
 import { AnswerView } from './answer-view.ts';
-import { followAsk } from './ask-stream.ts';
+import { type AskListener, followAsk, submitAsk } from './ask-stream.ts';
 import { DocumentsPanel } from './documents.ts';
 import { byId } from './dom.ts';
 import { History, type HistoryEntry } from './history.ts';
-import { type AskView, isTerminal } from './types.ts';
+import type { AskView } from './types.ts';
 
 /** What this gateway offers, read from its own OpenAPI document (routes land at different times). */
 interface Features {
@@ -53,9 +53,8 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function show(id: string, questionText: string): AbortController {
+function show(id: string, questionText: string, follow = new AbortController()): AbortController {
   current?.follow.abort();
-  const follow = new AbortController();
   current = { id, follow };
   view.reset(questionText);
   copyButton.disabled = true;
@@ -70,28 +69,24 @@ function settle(result: AskView): void {
   copyButton.disabled = !view.answer;
 }
 
-/** Streams (or long-polls) the ask on screen until it ends. */
-async function follow(id: string, signal: AbortSignal): Promise<void> {
+/** Streams (or long-polls) the ask on screen until it ends: `run` delivers its events to the listener. */
+async function follow(id: string, signal: AbortSignal, run: (on: AskListener) => Promise<void>): Promise<void> {
   try {
-    await followAsk(
-      id,
-      {
-        status: (s, position) => {
-          view.showStatus(s, position);
-          history.setStatus(id, s);
-        },
-        citations: (c) => {
-          view.restartAnswer();
-          view.setCitations(c);
-        },
-        token: (t) => {
-          view.appendToken(t);
-          copyButton.disabled = false;
-        },
-        done: (v) => settle(v),
+    await run({
+      status: (s, position) => {
+        view.showStatus(s, position);
+        history.setStatus(id, s);
       },
-      { sse: features.events, signal },
-    );
+      citations: (c) => {
+        view.restartAnswer();
+        view.setCitations(c);
+      },
+      token: (t) => {
+        view.appendToken(t);
+        copyButton.disabled = false;
+      },
+      done: (v) => settle(v),
+    });
   } catch (err) {
     if (signal.aborted) return;
     view.setBusy(false);
@@ -113,14 +108,11 @@ async function ask(): Promise<void> {
   if (features.collection) body.collection = collection();
   askButton.disabled = true;
   view.status('Sending…');
+  // Submitted with Accept: text/event-stream when the gateway streams: the answer then streams from the LLM
+  // whatever the timing (an events request opened after generation started would get it whole).
+  const ctl = new AbortController();
   try {
-    const res = await apiFetch('/v1/ask', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw await errorOf(res);
-    const submitted = (await res.json()) as AskView;
+    const submitted = await submitAsk(body, { sse: features.events, signal: ctl.signal });
     history.add({
       id: submitted.id,
       question: text,
@@ -128,13 +120,11 @@ async function ask(): Promise<void> {
       askedAt: new Date().toISOString(),
       status: submitted.status,
     });
-    const ctl = show(submitted.id, text);
-    if (isTerminal(submitted.status)) settle(submitted);
-    else {
-      view.showStatus(submitted.status);
-      void follow(submitted.id, ctl.signal);
-    }
+    show(submitted.id, text, ctl);
+    view.showStatus(submitted.status);
+    void follow(submitted.id, ctl.signal, submitted.follow);
   } catch (err) {
+    ctl.abort();
     formError.textContent = `The question was not accepted: ${describe(err)}`;
     view.status('');
   } finally {
@@ -147,7 +137,7 @@ async function reopen(e: HistoryEntry): Promise<void> {
   const ctl = show(e.id, e.question);
   view.status('Loading…');
   byId('answer-heading').scrollIntoView({ block: 'nearest' });
-  await follow(e.id, ctl.signal);
+  await follow(e.id, ctl.signal, (on) => followAsk(e.id, on, { sse: features.events, signal: ctl.signal }));
 }
 
 form.addEventListener('submit', (e) => {

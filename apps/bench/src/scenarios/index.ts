@@ -5,6 +5,7 @@ import { extract } from './extract.ts';
 import { ingestion } from './ingestion.ts';
 import { largeCorpus } from './large-corpus.ts';
 import { llm } from './llm.ts';
+import { llmClient } from './llm-client.ts';
 import { offline } from './offline.ts';
 import { scale } from './scale.ts';
 import { search } from './search.ts';
@@ -34,6 +35,11 @@ export const scenarios: Record<string, { about: string; run: (ctx: ScenarioConte
   streaming: {
     about: '200 SSE clients, 300 ms to the first token then 40 tokens 25 ms apart: added TTFT, tokens/s, CPU per ask',
     run: streaming,
+  },
+  'llm-client': {
+    about:
+      'the LLM client alone: CPU per call of invoke vs stream (LangChain ChatOpenAI) against the stand-in, 40 chunks',
+    run: llmClient,
   },
   extract: {
     about: 'document extraction alone: process start, PDF pages/s (one-shot vs warm pool of 1 and 2), zip bomb',

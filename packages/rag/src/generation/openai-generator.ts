@@ -74,28 +74,27 @@ export class OpenAIGenerator implements Generator {
       return { answer, model: this.model, usage };
     }
     // The abort signal ends the HTTP request mid-answer, and a stalled stream is cut at the deadline.
-    const stream = await this.chat.stream(messages, { signal: input.signal });
+    // streamEvents (LangChain's content-block stream), not stream(): stream() runs the callback set-up for every chunk
+    // and merges each chunk into the whole message, ~1 ms CPU per 40-chunk answer more (apps/bench llm-client).
+    const stream = this.chat.streamEvents(messages, { signal: input.signal });
     let answer = '';
-    let usage: Generation['usage'];
     const emit = input.onToken ? trimmedTokens(input.onToken) : undefined;
     // Tokens are held back while the answer so far could still be the decline marker, then released at once.
     let held = true;
-    for await (const chunk of stream) {
-      if (typeof chunk.content === 'string' && chunk.content) {
-        answer += chunk.content;
-        if (!held) emit?.(chunk.content);
-        else if (!mayBecomeDecline(answer)) {
-          held = false;
-          emit?.(answer);
-        }
-      }
-      if (chunk.usage_metadata) {
-        usage = {
-          promptTokens: chunk.usage_metadata.input_tokens,
-          completionTokens: chunk.usage_metadata.output_tokens,
-        };
+    for await (const text of stream.text) {
+      // An abort between chunks ends the stream quietly in LangChain: it must fail the answer, as stream() did.
+      input.signal?.throwIfAborted();
+      if (!text) continue;
+      answer += text;
+      if (!held) emit?.(text);
+      else if (!mayBecomeDecline(answer)) {
+        held = false;
+        emit?.(answer);
       }
     }
+    input.signal?.throwIfAborted();
+    const u = await stream.usage;
+    const usage = u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens } : undefined;
     if (held && isLlmDecline(answer)) return decline(usage);
     if (held) emit?.(answer);
     return { answer: answer.trim(), model: this.model, usage };

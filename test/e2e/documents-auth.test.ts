@@ -31,14 +31,14 @@ describe('documents and collections under API keys: ask-only keys, collection-li
   test('anonymous document writes and reads are refused when keys are configured', async () => {
     const res = await upload(undefined);
     assert.equal(res.status, 401);
-    assert.equal(res.json.error.code, 'unauthorized');
+    assert.equal(res.json.error!.code, 'unauthorized');
     assert.equal((await api(stack.url, '/v1/documents')).status, 401);
   });
 
   test('an ask-only key may ask and read documents but not upload or delete', async () => {
     const res = await upload(ASKER);
     assert.equal(res.status, 403);
-    assert.equal(res.json.error.code, 'forbidden');
+    assert.equal(res.json.error!.code, 'forbidden');
     const ok = await upload(ALL, 'shared');
     assert.equal(ok.status, 202);
     assert.equal((await api(stack.url, `/v1/documents/${ok.json.id}`, { headers: bearer(ASKER) })).status, 200);

@@ -267,7 +267,7 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(8000, 1)]);
     const exe = await uploadDocument(stack.url, { fileName: 'report.pdf', content: elf });
     assert.equal(exe.status, 415, exe.text);
-    assert.equal(exe.json.error.code, 'unsupported_media_type');
+    assert.equal(exe.json.error!.code, 'unsupported_media_type');
     const notMultipart = await api(stack.url, '/v1/documents', { method: 'POST', json: { file: 'x' } });
     assert.equal(notMultipart.status, 415);
     const noFile = await api(stack.url, '/v1/documents', { method: 'POST', body: new FormData() });

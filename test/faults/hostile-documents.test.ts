@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
 import { api, ROOT, uploadDocument, waitForDocument, type Proc } from '@rag/testing';
 import {
   makeEncryptedPdf,
@@ -69,7 +70,7 @@ describe('fault: hostile documents uploaded over HTTP', () => {
     const uploads = await Promise.all(hostile.map((h) => uploadDocument(stack.gateway.url, h)));
     const asks = await Promise.all(
       ['giá trúng thầu gói thầu số 05', 'thời gian thực hiện hợp đồng', 'bảo đảm thực hiện hợp đồng'].map((q) =>
-        api(stack.gateway.url, '/v1/ask', { method: 'POST', json: { question: q } }),
+        api<AskView>(stack.gateway.url, '/v1/ask', { method: 'POST', json: { question: q } }),
       ),
     );
 
@@ -104,21 +105,21 @@ describe('fault: hostile documents uploaded over HTTP', () => {
 
     for (const a of asks) {
       assert.equal(a.status, 202, a.text);
-      const r = await api(stack.gateway.url, `/v1/ask/${a.json.id}?wait=30`);
+      const r = await api<AskView>(stack.gateway.url, `/v1/ask/${a.json.id}?wait=30`);
       assert.equal(r.json.status, 'completed', r.text);
     }
     // Asked after ingestion: the PDF is cited with its page.
-    const cited = await api(stack.gateway.url, '/v1/ask', {
+    const cited = await api<AskView>(stack.gateway.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=30' },
       json: { question: 'Giá trúng thầu gói thầu số 05 là bao nhiêu?' },
     });
     assert.equal(cited.json.status, 'completed', cited.text);
-    const citation = cited.json.result.citations.find((c: { documentId: string }) =>
+    const citation = cited.json.result!.citations.find((c: { documentId: string }) =>
       c.documentId.startsWith('quyet-dinh-phe-duyet'),
     );
-    assert.ok(citation, JSON.stringify(cited.json.result.citations));
-    assert.ok(Number.isInteger(citation.page) && citation.page >= 1 && citation.page <= 4, JSON.stringify(citation));
+    assert.ok(citation, JSON.stringify(cited.json.result!.citations));
+    assert.ok(Number.isInteger(citation.page) && citation.page! >= 1 && citation.page! <= 4, JSON.stringify(citation));
 
     // The worker survived all of it in the same process, and its memory did not follow the 2 GiB bombs.
     assert.equal(worker.child.exitCode, null, 'the worker process is still running');

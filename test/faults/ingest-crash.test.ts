@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import type { AskView, DocumentView } from '@rag/contract';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
 import { api, uploadDocument, waitForDocument, waitUntil } from '@rag/testing';
 import { startWorkerProcesses, type WorkerProcessStack } from '../support/worker-processes.ts';
@@ -48,15 +49,15 @@ describe('fault: a worker killed with -9 in the middle of ingesting a document',
     // Mid-document: some batches embedded, not all.
     const mid = await waitUntil(
       async () => {
-        const r = await api(stack.gateway.url, `/v1/documents/${up.json.id}`);
+        const r = await api<DocumentView>(stack.gateway.url, `/v1/documents/${up.json.id}`);
         const p = r.json.progress;
-        return r.json.status === 'processing' && p?.stage === 'embedding' && p.embedded > 0 ? r.json : undefined;
+        return r.json.status === 'processing' && p?.stage === 'embedding' && (p.embedded ?? 0) > 0 ? r.json : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 20, message: 'the document never reached the embedding stage' },
     );
-    assert.ok(mid.progress.embedded < mid.progress.chunks, JSON.stringify(mid.progress));
+    assert.ok(mid.progress!.embedded! < mid.progress!.chunks!, JSON.stringify(mid.progress));
     await a.stop('SIGKILL');
-    const killedAt = mid.progress;
+    const killedAt = mid.progress!;
 
     await stack.startWorker('worker-b');
     const done = await waitForDocument(stack.gateway.url, up.json.id, { timeoutMs: 60_000 });
@@ -82,13 +83,13 @@ describe('fault: a worker killed with -9 in the middle of ingesting a document',
     } finally {
       await c.end();
     }
-    const ask = await api(stack.gateway.url, '/v1/ask', {
+    const ask = await api<AskView>(stack.gateway.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
       json: { question: 'bảo đảm dự thầu số 7' },
     });
     assert.equal(ask.json.status, 'completed', ask.text);
-    assert.equal(ask.json.result.citations[0].documentId, 'quy-dinh.md');
+    assert.equal(ask.json.result!.citations[0].documentId, 'quy-dinh.md');
     console.log(
       `# ingest-kill tally: documents 1, killed at ${killedAt.embedded}/${killedAt.chunks} chunks embedded, ` +
         `ended ready with ${done.chunks} chunks, lost 0, applied once`,

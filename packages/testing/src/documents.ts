@@ -1,6 +1,10 @@
-import type { DocumentView } from '@rag/contract';
+import type { DocumentView, documentAcceptedSchema } from '@rag/contract';
+import type { z } from 'zod';
 import { api } from './api.ts';
 import { waitUntil } from './wait-until.ts';
+
+/** The 202 of POST /v1/documents; any other status carries the gateway's error body instead. */
+export type UploadAnswer = z.infer<typeof documentAcceptedSchema> & { error?: { code: string; message: string } };
 
 /** Uploads a document as a browser form would (multipart/form-data); returns the parsed reply. */
 export async function uploadDocument(
@@ -19,7 +23,7 @@ export async function uploadDocument(
   if (o.documentId !== undefined) form.set('documentId', o.documentId);
   if (o.title !== undefined) form.set('title', o.title);
   form.set('file', new Blob([typeof o.content === 'string' ? o.content : Buffer.from(o.content)]), o.fileName);
-  return api(base, '/v1/documents', { method: 'POST', body: form, headers: o.headers });
+  return api<UploadAnswer>(base, '/v1/documents', { method: 'POST', body: form, headers: o.headers });
 }
 
 /** Waits until a document's status is one of `until` (default: ready or failed); returns its view. */

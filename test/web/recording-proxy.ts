@@ -22,7 +22,7 @@ export interface RecordingProxy {
   streams: ProxiedStream[];
   /**
    * The next `POST /v1/ask` answered with an event stream is broken off (both connections destroyed, as a network
-   * drop) right after this many `token` events reached the browser.
+   * drop) right after this many `token` events were forwarded; 0: right after the headers, before any event.
    */
   cutNextSubmitAfter(tokens: number): void;
   close(): Promise<void>;
@@ -67,6 +67,14 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         if (method === 'POST' && cutAfter !== undefined) {
           limit = cutAfter;
           cutAfter = undefined;
+        }
+        if (limit === 0) {
+          // Broken off right after the headers: the page knows the ask only by its Location header.
+          stream.cut = true;
+          ur.destroy();
+          res.flushHeaders();
+          setTimeout(() => res.destroy(), 100);
+          return;
         }
         const parser = createParser({
           onEvent: (e) => stream.events.push({ id: e.id, event: e.event, data: e.data }),

@@ -158,4 +158,22 @@ describe('the page streams the LLM answer token by token (Chromium, openai provi
     );
     await page.close();
   });
+
+  test('a response broken off before its first event: the id from the Location header, the events from the start', async () => {
+    const page = await open();
+    const streamed = stub.stats.chatStreamed;
+    const from = proxy.streams.length;
+    proxy.cutNextSubmitAfter(0);
+    const view = await ask(page, 'Gói thầu là gì?');
+    assert.equal(stub.stats.chatStreamed, streamed + 1, 'the ask was still streamed from the LLM');
+    const [submit, resumed, ...more] = proxy.streams.slice(from);
+    assert.equal(more.length, 0);
+    assert.ok(submit.cut && submit.events.length === 0, 'no event reached the page on the POST');
+    assert.equal(resumed.path, `/v1/ask/${view.id}/events`);
+    assert.equal(resumed.lastEventId, undefined, 'nothing to resume after: the whole stream');
+    assert.equal(textOf(resumed.events).join(''), view.result?.answer);
+    const entry = page.locator('#history li').first();
+    assert.match((await entry.textContent()) ?? '', /Gói thầu là gì\?[\s\S]*completed/);
+    await page.close();
+  });
 });

@@ -49,7 +49,8 @@ describe('the page at / (Chromium)', () => {
   test('a queued ask shows its state and is cancelled from the page', async () => {
     const page = await open();
     await askVia(page, 'Hồ sơ dự thầu gồm những gì?');
-    await waitForStatus(page, /Queued/);
+    // Its position comes in the first event of the submitting response.
+    await waitForStatus(page, /Queued \(position 1 in the queue\)/);
     const cancel = page.getByRole('button', { name: 'Cancel' });
     assert.equal(await cancel.isEnabled(), true);
     await cancel.click();

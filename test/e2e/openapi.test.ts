@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { askRequestSchema, askViewSchema } from '@rag/contract';
+import { askRequestSchema, askViewSchema, type AskView } from '@rag/contract';
 import { api } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 import { ADMIN_PATH } from '../../apps/gateway/src/admin.ts';
@@ -90,21 +90,27 @@ describe('the API described by /openapi.json (generated from the zod schemas the
     const example = askBody.example as Record<string, unknown>;
     const ok = await api(stack.url, '/v1/ask', { method: 'POST', json: example });
     assert.ok([200, 202].includes(ok.status), JSON.stringify(ok.json));
-    const bad = await api(stack.url, '/v1/ask', { method: 'POST', json: { ...example, notDocumented: 1 } });
+    const bad = await api<z.infer<typeof errorSchema>>(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { ...example, notDocumented: 1 },
+    });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.json.error.details), /notDocumented/);
   });
 
   test('real responses match their documented schemas with no undocumented field', async () => {
-    const answered = await api(stack.url, '/v1/ask', {
+    const answered = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
       json: { question: 'Bảo đảm dự thầu là gì?', topK: 3 },
     });
     assert.equal(answered.status, 200, JSON.stringify(answered.json));
-    assert.ok(answered.json.result.citations.length > 0);
+    assert.ok(answered.json.result!.citations.length > 0);
     assertDocumented(askViewSchema, answered.json, 'a completed ask');
-    const queued = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'nhà thầu liên danh là gì' } });
+    const queued = await api<AskView>(stack.url, '/v1/ask', {
+      method: 'POST',
+      json: { question: 'nhà thầu liên danh là gì' },
+    });
     if (queued.status === 202) assertDocumented(askAcceptedSchema, queued.json, 'an accepted ask');
     assertDocumented(askViewSchema, (await api(stack.url, `/v1/ask/${queued.json.id}?wait=20`)).json, 'a read ask');
     for (const [p, init] of [

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AskView } from '@rag/contract';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
 import { startGatewayApp, type GatewayApp } from '@rag/gateway';
+import type { AskView } from '@rag/contract';
 import { ASK_QUEUE, WEBHOOK_QUEUE } from '@rag/queue';
 import {
   api,
@@ -19,6 +19,11 @@ import {
   type WebhookReceiver,
 } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
+import type { errorSchema } from '../../apps/gateway/src/openapi/schemas.ts';
+import type { z } from 'zod';
+
+/** The gateway's error answer, as its OpenAPI schema documents it. */
+type ErrorBody = z.infer<typeof errorSchema>;
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -281,23 +286,26 @@ describe('webhooks: callbackUrl refused at submission', () => {
       'ftp://example.com/hook',
       'not a url',
     ]) {
-      const res = await api(guarded.url, '/v1/ask', { method: 'POST', json: { question: 'bảo đảm', callbackUrl } });
+      const res = await api<ErrorBody>(guarded.url, '/v1/ask', {
+        method: 'POST',
+        json: { question: 'bảo đảm', callbackUrl },
+      });
       assert.equal(res.status, 400, `${callbackUrl}: ${res.text}`);
-      assert.equal(res.json.error!.code, 'invalid_request');
-      assert.equal(res.json.error!.details[0].field, 'callbackUrl', callbackUrl);
+      assert.equal(res.json.error.code, 'invalid_request');
+      assert.equal(res.json.error.details![0].field, 'callbackUrl', callbackUrl);
     }
     // Nothing was queued for any of them (this stack has no worker: a queued ask would still be waiting).
     assert.deepEqual(await asks.getJobCounts('waiting', 'delayed'), { waiting: 0, delayed: 0 });
   });
 
   test('without WEBHOOK_SECRET a callbackUrl is refused (no unsigned webhooks); without one the ask is accepted', async () => {
-    const res = await api(unsigned.url, '/v1/ask', {
+    const res = await api<ErrorBody>(unsigned.url, '/v1/ask', {
       method: 'POST',
       json: { question: 'bảo đảm', callbackUrl: 'https://hooks.example.com/rag' },
     });
     assert.equal(res.status, 400);
-    assert.equal(res.json.error!.details[0].field, 'callbackUrl');
-    assert.match(res.json.error!.message, /WEBHOOK_SECRET/);
+    assert.equal(res.json.error.details![0].field, 'callbackUrl');
+    assert.match(res.json.error.message, /WEBHOOK_SECRET/);
     const plain = await api(unsigned.url, '/v1/ask', { method: 'POST', json: { question: 'bảo đảm' } });
     assert.equal(plain.status, 202);
   });

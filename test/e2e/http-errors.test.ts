@@ -1,14 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
+import type { AskView } from '@rag/contract';
 import { api } from '@rag/testing';
 import type { errorSchema } from '../../apps/gateway/src/openapi/schemas.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
-/** Every 4xx of CONTRACT.md, each with the error shape {error: {code, message, details?}}. */
 /** The gateway's error answer, as its OpenAPI schema documents it. */
 type ErrorBody = z.infer<typeof errorSchema>;
 
+/** Every 4xx of CONTRACT.md, each with the error shape {error: {code, message, details?}}. */
 describe('HTTP errors', () => {
   let stack: TestStack;
   before(async () => {
@@ -42,11 +43,11 @@ describe('HTTP errors', () => {
   ];
   for (const [name, body, field] of invalid) {
     test(`400 invalid_request naming the field: ${name}`, async () => {
-      const res = await api(stack.url, '/v1/ask', { method: 'POST', json: body });
+      const res = await api<ErrorBody>(stack.url, '/v1/ask', { method: 'POST', json: body });
       assertError(res, 400, 'invalid_request');
       assert.ok(Array.isArray(res.json.error.details));
       assert.ok(
-        res.json.error.details.some((d: { field: string }) => d.field === field),
+        res.json.error.details!.some((d) => d.field === field),
         JSON.stringify(res.json.error.details),
       );
     });
@@ -85,7 +86,7 @@ describe('HTTP errors', () => {
   });
 
   test('400 for a wait over 30 s', async () => {
-    const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q' } });
+    const sub = await api<AskView>(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q' } });
     assertError(await api(stack.url, `/v1/ask/${sub.json.id}?wait=31`), 400, 'invalid_request');
     assertError(await api(stack.url, `/v1/ask/${sub.json.id}?wait=abc`), 400, 'invalid_request');
     const pref = await api(stack.url, '/v1/ask', {
@@ -98,12 +99,12 @@ describe('HTTP errors', () => {
 
   test('Idempotency-Key: same body gives the same ask, another body 409', async () => {
     const key = `k-${Date.now()}`;
-    const a = await api(stack.url, '/v1/ask', {
+    const a = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { 'idempotency-key': key },
       json: { question: 'nhà thầu phụ' },
     });
-    const b = await api(stack.url, '/v1/ask', {
+    const b = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { 'idempotency-key': key },
       json: { question: 'nhà thầu phụ' },

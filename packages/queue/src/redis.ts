@@ -1,4 +1,4 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { StartError } from '@rag/lifecycle';
 
 export type { Redis };
@@ -50,10 +50,8 @@ export function createRedis(
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 300,
     retryDelayOnTryAgain: 100,
-    // Periodic slot refreshes are ours (below), not ioredis's slotsRefreshInterval: that one schedules its next
-    // round from the callback of the refresh in flight, whatever the client's state, so a client closed during a
-    // refresh kept refreshing (a 2 s timer, forever) and kept its process alive.
-    slotsRefreshInterval: 0,
+    // MOVED replies refresh the slot map too; this bounds how long a promotion goes unnoticed without traffic.
+    slotsRefreshInterval: 2000,
     slotsRefreshTimeout: 2000,
     clusterRetryStrategy: retryStrategy === null ? () => null : (times) => Math.min(times * 100, 2000),
     redisOptions: { ...nodeOptions, maxRetriesPerRequest },
@@ -62,19 +60,33 @@ export function createRedis(
     const i = hostPort.lastIndexOf(':');
     return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
   });
-  const cluster = new Cluster(nodes, options);
-  // MOVED replies refresh the slot map too; this bounds how long a promotion goes unnoticed without traffic. The
-  // timer never holds the process open, and stops when the client has ended.
-  const refresh = setInterval(() => {
-    if (cluster.status === 'ready') cluster.refreshSlotsCache();
-  }, SLOTS_REFRESH_MS);
-  refresh.unref();
-  cluster.once('end', () => clearInterval(refresh));
-  return cluster as unknown as Redis;
+  return new ClosingCluster(nodes, options) as unknown as Redis;
 }
 
-/** How often a cluster client re-reads the slot map when nothing else made it (a promotion without traffic). */
-const SLOTS_REFRESH_MS = 2000;
+/**
+ * ioredis's Cluster, closing for good: ioredis schedules each periodic slot refresh from the callback of the one
+ * before, whatever the client's state, so a client closed while a refresh was in flight went on refreshing every
+ * `slotsRefreshInterval`, forever, and kept its process alive (redis-cluster.test.ts passed, then hung). Once the
+ * client has ended, a callback queued behind the refresh in flight (or a refresh of its own, which fails at once on
+ * an ended client) stops the chain. Duplicates are of this class too: BullMQ duplicates the connection it is given
+ * for each of its blocking connections.
+ */
+class ClosingCluster extends Cluster {
+  private readonly seeds: ClusterNode[];
+  constructor(nodes: ClusterNode[], options: ClusterOptions) {
+    super(nodes, options);
+    this.seeds = nodes;
+    this.once('end', () => {
+      const self = this as unknown as { clearNodesRefreshInterval(): void };
+      this.refreshSlotsCache(() => self.clearNodesRefreshInterval());
+    });
+  }
+
+  override duplicate(overrideStartupNodes: ClusterNode[] = [], overrideOptions: ClusterOptions = {}): Cluster {
+    const nodes = overrideStartupNodes.length > 0 ? overrideStartupNodes : this.seeds.slice(0);
+    return new ClosingCluster(nodes, { ...this.options, ...overrideOptions });
+  }
+}
 
 /** True when `redis` is a cluster client (some commands, such as SCAN and WAIT, are per node there). */
 export function isCluster(redis: Redis): boolean {

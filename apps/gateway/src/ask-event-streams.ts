@@ -17,7 +17,7 @@ import {
 import { NotFoundError } from './errors.ts';
 import { SSE_KEEP_ALIVE, sseFrame, startSse } from './sse.ts';
 
-export interface AskEventStreamsDeps {
+interface AskEventStreamsDeps {
   redis: Redis;
   keys: RedisKeys;
   queue: Queue;

@@ -23,7 +23,7 @@ import {
 import type { Embedder } from '@rag/rag';
 import { SHUTDOWN_REASON } from './process-ask.ts';
 
-export interface ProcessIngestDeps {
+interface ProcessIngestDeps {
   /** A pool on the primary (DATABASE_URL): ingestion writes. */
   pool: Pool;
   embedder: Embedder;

@@ -37,7 +37,7 @@ import { endJobStream, type AnswerStreamDeps } from './answer-stream.ts';
 /** How long a starting worker waits for Redis before it gives up with one clear line. */
 const REDIS_START_TIMEOUT_MS = 5000;
 
-export interface WorkerAppOptions {
+interface WorkerAppOptions {
   logger: Logger;
   /** Providers to use instead of those the configuration names (tests, benchmarks). */
   embedder?: Embedder;

@@ -2,7 +2,7 @@ import pg from 'pg';
 import pgvector from 'pgvector/pg';
 import type { Logger } from '@rag/observability';
 
-export interface PoolOptions {
+interface PoolOptions {
   connectionString: string;
   /** Connections in this process's pool. */
   max: number;
@@ -18,8 +18,6 @@ export interface PoolOptions {
   applicationName?: string;
   logger?: Logger;
 }
-
-export type PoolClient = pg.PoolClient;
 
 /** The statement that opens every transaction of a pool: the limit lives and dies with the transaction. */
 const beginLimited = (statementTimeoutMs: number) => {
@@ -74,7 +72,7 @@ class VectorClient extends pg.Client {
  *   (`searchChunks` sends `BEGIN; SET LOCAL ...; <query>; COMMIT` as one message).
  * Only the promise form of `query` is offered (callbacks and submittables such as cursors are refused).
  */
-export class LimitedPool extends pg.Pool {
+class LimitedPool extends pg.Pool {
   readonly statementTimeoutMs: number;
   constructor(config: pg.PoolConfig & { ragStatementTimeoutMs: number }) {
     super(config);

@@ -1,5 +1,5 @@
-export { createPool, closePool, inTransaction, LimitedPool } from './create-pool.ts';
-export type { Pool, PoolClient, PoolOptions } from './create-pool.ts';
+export { createPool, closePool, inTransaction } from './create-pool.ts';
+export type { Pool } from './create-pool.ts';
 export { runMigrations, assertEmbeddingDim } from './migrate.ts';
 export {
   documentKey,

@@ -3,9 +3,7 @@ export { ExtractorPool } from './sandbox/extractor-pool.ts';
 export type {
   ExtractOptions,
   ExtractorPoolOptions,
-  ExtractorPoolStats,
   ExtractResult,
-  ExtractStats,
 } from './sandbox/extractor-pool.ts';
 export { detectFormat } from './detect-format.ts';
 export { ExtractError, isExtractError } from './errors.ts';

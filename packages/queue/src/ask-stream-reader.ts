@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { compareStreamIds, parseEntries, type AskStreamEntry } from './ask-stream.ts';
 
-export interface StreamWatch {
+interface StreamWatch {
   /** Stops delivering to this watcher; the reader drops the stream from its reads when no one else watches it. */
   close(): void;
 }
@@ -11,7 +11,7 @@ interface Watcher {
   deliver: (entries: AskStreamEntry[]) => void;
 }
 
-export interface AskStreamReaderOptions {
+interface AskStreamReaderOptions {
   /** A connection of its own: it spends its time blocked in XREAD. The reader closes it. */
   connection: Redis;
   /** A command connection, to wake the blocked read (an entry on `wakeKey`) when a stream is added. Not closed here. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { appendArgs, type AskEventName } from './ask-stream.ts';
 
-export interface AskStreamWriterOptions {
+interface AskStreamWriterOptions {
   redis: Redis;
   /** The ask's stream key (`keys.events(id)`). */
   key: string;

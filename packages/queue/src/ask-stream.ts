@@ -30,7 +30,7 @@ export interface AskStreamEntry {
 export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
 /** Entries an ask's stream keeps at most (approximately): a bound against a runaway answer, far above a real one. */
-export const STREAM_MAX_ENTRIES = 4096;
+const STREAM_MAX_ENTRIES = 4096;
 
 /** The id before every entry: a reader starting from it replays the whole stream. */
 export const STREAM_START = '0-0';
@@ -120,7 +120,7 @@ function withTerminal(redis: Redis): WithTerminal {
 }
 
 /** The terminal event of a finished ask's view (completed, failed or cancelled). */
-export function terminalEvent(view: AskView): AskEventName {
+function terminalEvent(view: AskView): AskEventName {
   return view.status === 'completed' ? 'completed' : view.status === 'cancelled' ? 'cancelled' : 'failed';
 }
 

@@ -23,7 +23,6 @@ export {
 } from './webhook-job.ts';
 export type { WebhookJobData } from './webhook-job.ts';
 export {
-  STREAM_MAX_ENTRIES,
   STREAM_START,
   TERMINAL_EVENTS,
   appendArgs,
@@ -32,13 +31,10 @@ export {
   isStreamId,
   parseEntries,
   readStream,
-  terminalEvent,
 } from './ask-stream.ts';
 export type { AskEventName, AskStreamEntry } from './ask-stream.ts';
 export { WATCH_TTL_MS, isAskWatched, markAskWatched } from './ask-watch.ts';
 export { AskStreamWriter } from './ask-stream-writer.ts';
-export type { AskStreamWriterOptions } from './ask-stream-writer.ts';
 export { AskStreamReader } from './ask-stream-reader.ts';
-export type { AskStreamReaderOptions, StreamWatch } from './ask-stream-reader.ts';
 export { INGEST_QUEUE, INGEST_JOB, ingestJobSchema, ingestJobId, ingestJobOptions } from './ingest-job.ts';
 export type { IngestJobData, IngestJobResult } from './ingest-job.ts';

@@ -48,7 +48,7 @@ export interface ExtractOptions extends Partial<ExtractLimits> {
   signal?: AbortSignal;
 }
 
-export interface ExtractStats {
+interface ExtractStats {
   /** Wall-clock time in the child, its start included when it was started for this document. */
   ms: number;
   /**
@@ -85,7 +85,7 @@ interface Slot {
 }
 
 /** What a pool has done since it was made, for logs and tests. */
-export interface ExtractorPoolStats {
+interface ExtractorPoolStats {
   /** Child processes started. */
   spawned: number;
   /** Children replaced because they had parsed `documentsPerProcess` documents. */

@@ -209,6 +209,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
               cancelled = true;
               void api(second.url, `/v1/ask/${id}`, { method: 'DELETE' });
             }
+            return false;
           },
         },
       );

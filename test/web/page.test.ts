@@ -1,13 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { api } from '@rag/testing';
 import { axeViolations, launchBrowser, type TestBrowser } from './browser.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
 const ANSWERED = /Answered in/;
+/** The text a reader sees in `l` (Playwright's Locator.innerText, layout-aware). */
+// biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText (rendered text), not the DOM property the rule is about
+const shownText = (l: Locator): Promise<string> => l.innerText();
 
 /**
  * The page at / in Debian's Chromium, clicked and typed into as a person would, against a real gateway, worker,
@@ -57,7 +60,7 @@ describe('the page at / (Chromium)', () => {
     await waitForStatus(page, /Cancelled/);
     assert.equal(await cancel.isEnabled(), false);
     const entry = page.locator('#history li').first();
-    assert.match(await entry.innerText(), /Hồ sơ dự thầu gồm những gì\?[\s\S]*cancelled/);
+    assert.match(await shownText(entry), /Hồ sơ dự thầu gồm những gì\?[\s\S]*cancelled/);
     // The gateway agrees.
     const id = await page.evaluate(() => JSON.parse(sessionStorage.getItem('rag.history') ?? '[]')[0].id);
     assert.equal((await api(stack.url, `/v1/ask/${id}`)).json.status, 'cancelled');
@@ -75,12 +78,12 @@ describe('the page at / (Chromium)', () => {
       await waitForStatus(page, ANSWERED);
       const id = await page.evaluate(() => JSON.parse(sessionStorage.getItem('rag.history') ?? '[]')[0].id);
       const { result } = (await api(stack.url, `/v1/ask/${id}`)).json;
-      assert.equal(await page.locator('#answer').innerText(), result.answer);
+      assert.equal(await shownText(page.locator('#answer')), result.answer);
       const items = page.locator('#citations li');
       assert.equal(await items.count(), result.citations.length);
       assert.ok(result.citations.length > 0);
       for (const [i, c] of result.citations.entries()) {
-        const text = await items.nth(i).innerText();
+        const text = await shownText(items.nth(i));
         assert.ok(text.includes(c.title), `citation ${i + 1} shows its title`);
         assert.ok(text.includes(c.snippet.trim().slice(0, 40)), `citation ${i + 1} shows its snippet`);
       }
@@ -99,7 +102,7 @@ describe('the page at / (Chromium)', () => {
       await page.getByRole('button', { name: 'Copy answer' }).click();
       await waitForStatus(page, /copied/);
       const copied = await page.evaluate(() => navigator.clipboard.readText());
-      assert.equal(copied, await page.locator('#answer').innerText());
+      assert.equal(copied, await shownText(page.locator('#answer')));
       assert.ok(copied.length > 20);
       await page.close();
     });
@@ -108,7 +111,7 @@ describe('the page at / (Chromium)', () => {
       const page = await open();
       await askVia(page, 'Thời gian có hiệu lực của hồ sơ dự thầu');
       await waitForStatus(page, ANSWERED);
-      const first = await page.locator('#answer').innerText();
+      const first = await shownText(page.locator('#answer'));
       await askVia(page, 'hợp đồng trọn gói');
       await waitForStatus(page, ANSWERED);
       await page.reload();
@@ -118,7 +121,7 @@ describe('the page at / (Chromium)', () => {
       assert.equal(questions[1], 'Thời gian có hiệu lực của hồ sơ dự thầu');
       await page.getByRole('button', { name: 'Thời gian có hiệu lực của hồ sơ dự thầu' }).click();
       await waitForStatus(page, ANSWERED);
-      assert.equal(await page.locator('#answer').innerText(), first);
+      assert.equal(await shownText(page.locator('#answer')), first);
       assert.equal(
         await page.getByLabel('Question', { exact: true }).inputValue(),
         'Thời gian có hiệu lực của hồ sơ dự thầu',

@@ -42,6 +42,7 @@ export async function streamOnce(base: string, body: object, timeoutMs = 130_000
         onEvent: (e) => {
           if (e.event === 'citations') citations = e;
           if (e.event === 'token' && tokens++ === 0) first = e;
+          return false;
         },
       },
     );

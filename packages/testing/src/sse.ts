@@ -30,7 +30,7 @@ interface SseResult {
 export async function readSse(
   url: string,
   init: RequestInit & { json?: unknown } = {},
-  opts: { onEvent?: (e: SseEvent, all: SseEvent[]) => boolean | void; onComment?: () => boolean | void } = {},
+  opts: { onEvent?: (e: SseEvent, all: SseEvent[]) => boolean | undefined; onComment?: () => boolean | undefined } = {},
 ): Promise<SseResult> {
   const headers = new Headers(init.headers);
   headers.set('accept', 'text/event-stream');

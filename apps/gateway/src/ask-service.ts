@@ -12,7 +12,7 @@ import {
   endAskStream,
   jobToView,
   readAsk,
-  waitForReplicas,
+  type ReplicaAcks,
   type AskEvents,
   type AskJobData,
   type Redis,
@@ -29,6 +29,8 @@ interface AskServiceDeps {
   keys: RedisKeys;
   events: AskEvents;
   metrics: Metrics;
+  /** With settings.waitReplicas > 0: replica acknowledgements (Redis WAIT) over a connection of their own. */
+  replicaAcks?: ReplicaAcks;
   /** callbackUrl: the submission-time check (throws a 400) and the delivery jobs. */
   webhooks: { check: (callbackUrl: string) => Promise<void>; jobs: WebhookJobs };
   settings: {
@@ -249,15 +251,16 @@ export class AskService {
   }
 
   /**
-   * With REDIS_WAIT_REPLICAS, the ask (and every write before it on this connection) must reach that many replicas
-   * before the 202: a failover right after cannot then lose it unless the replica dies too. If they do not confirm
-   * in time, 503: the ask may still run (the client's retry with the same Idempotency-Key finds it).
+   * With REDIS_WAIT_REPLICAS, the ask (and every write the primary acknowledged before it) must reach that many
+   * replicas before the 202: a failover right after cannot then lose it unless the replica dies too. If they do not
+   * confirm in time (or the WAIT fails), 503: the ask is queued and may still run; the client's retry with the same
+   * Idempotency-Key finds it (a replay answers the first ask's id without a second job).
    */
   private async replicated(): Promise<void> {
     const { waitReplicas = 0, waitTimeoutMs = 500 } = this.d.settings;
     if (waitReplicas <= 0) return;
-    // WAIT blocks the connection every other command of this gateway shares: while replicas are missing, one WAIT
-    // a second finds out when they are back, the rest are refused at once instead of queueing behind it.
+    // While replicas are missing, one WAIT a second finds out when they are back; the asks in between are refused
+    // at once instead of each waiting out the timeout.
     const refuse = (acked: number) => {
       this.d.metrics.asksRefused.inc({ code: 'unavailable' });
       return new UnavailableError(
@@ -265,7 +268,8 @@ export class AskService {
       );
     };
     if (Date.now() < this.replicasMissingUntil) throw refuse(0);
-    const acked = await waitForReplicas(this.d.redis, this.d.keys.corpusVersion, waitReplicas, waitTimeoutMs);
+    // Not on the request-path connection (a WAIT blocks the connection it is sent on); a WAIT that fails counts 0.
+    const acked = (await this.d.replicaAcks?.confirm()) ?? 0;
     if (acked < waitReplicas) {
       this.replicasMissingUntil = Date.now() + 1000;
       throw refuse(acked);

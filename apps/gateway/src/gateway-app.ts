@@ -15,6 +15,7 @@ import {
   WEBHOOK_QUEUE,
   closeRedis,
   createRedis,
+  ReplicaAcks,
   redisKeys,
   type AskJobData,
   type IngestJobData,
@@ -115,9 +116,25 @@ export async function startGatewayApp(config: Config, opts: { logger: Logger }):
       new AskEvents({ connection: eventsConnection, prefix: config.QUEUE_PREFIX }),
       (e) => e.close(),
     );
+    // REDIS_WAIT_REPLICAS: WAITs on a connection of their own (a WAIT blocks its connection for up to its timeout).
+    let replicaAcks: ReplicaAcks | undefined;
+    if (config.REDIS_WAIT_REPLICAS > 0) {
+      const acksConnection = opened.add(
+        'redis (replica acks)',
+        createRedis(config, 'command', { commandTimeout: config.REDIS_WAIT_TIMEOUT_MS + 2000 }),
+        closeRedis,
+      );
+      acksConnection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+      replicaAcks = new ReplicaAcks(acksConnection, {
+        probeKey: `${keys.corpusVersion}:replica-ack`,
+        replicas: config.REDIS_WAIT_REPLICAS,
+        timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      });
+    }
     const service = new AskService({
       queue,
       redis,
+      replicaAcks,
       keys,
       events,
       metrics,

@@ -6,7 +6,7 @@ export type { RedisKeys } from './keys.ts';
 export { jobToView, readAsk, completedView } from './read-ask.ts';
 export { createRedis, closeRedis, isCluster, waitForRedis } from './redis.ts';
 export type { Redis, RedisTarget } from './redis.ts';
-export { waitForReplicas } from './replica-ack.ts';
+export { ReplicaAcks } from './replica-ack.ts';
 export { AskEvents } from './ask-events.ts';
 export type { Waiter, Completion } from './ask-events.ts';
 export { AnswerCache, publishCorpusVersion, seedCorpusVersion } from './answer-cache.ts';

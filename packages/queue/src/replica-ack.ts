@@ -10,7 +10,7 @@ import type { Redis } from './redis.ts';
  * WAIT takes no key: on a cluster it must go to the primary that holds `anyKey`'s slot (every key of a deployment
  * shares the prefix's slot), over the same node connection the writes went through.
  */
-export async function waitForReplicas(redis: Redis, anyKey: string, replicas: number, timeoutMs: number) {
+async function waitForReplicas(redis: Redis, anyKey: string, replicas: number, timeoutMs: number) {
   if (replicas <= 0) return 0;
   const r = redis as unknown;
   if (r instanceof Cluster) {
@@ -26,6 +26,57 @@ export async function waitForReplicas(redis: Redis, anyKey: string, replicas: nu
     return (await node.wait(replicas, timeoutMs).catch(stale)) as number;
   }
   return (await redis.wait(replicas, timeoutMs)) as number;
+}
+
+/**
+ * Replica acknowledgements for writes made on other connections, over a connection of its own: a WAIT blocks the
+ * connection it is sent on for up to `timeoutMs`, and on the shared request-path connection every command queued
+ * behind it waited too, and timed out (HTTP 500s during a failover). A WAIT here follows a write of its own to a
+ * probe key in the deployment's slot: the primary's replication stream is ordered, so once a replica has that
+ * write it has every write the primary acknowledged before it (the caller's, made on another connection).
+ *
+ * Callers arriving while a WAIT is under way share the next one (their writes may have come after the one under
+ * way was sent); so at most two WAITs are ever queued on the connection. Never throws: a WAIT that fails (timeout,
+ * connection lost, the slot's primary gone) counts as no acknowledgement.
+ */
+export class ReplicaAcks {
+  private readonly connection: Redis;
+  private readonly probeKey: string;
+  private readonly replicas: number;
+  private readonly timeoutMs: number;
+  private running?: Promise<number>;
+  private next?: Promise<number>;
+
+  constructor(connection: Redis, opts: { probeKey: string; replicas: number; timeoutMs: number }) {
+    this.connection = connection;
+    this.probeKey = opts.probeKey;
+    this.replicas = opts.replicas;
+    this.timeoutMs = opts.timeoutMs;
+  }
+
+  /** How many replicas hold every write the primary acknowledged before this call (up to `replicas`). */
+  confirm(): Promise<number> {
+    if (!this.running) {
+      this.running = this.once().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    this.next ??= this.running.then(() => {
+      this.next = undefined;
+      return this.confirm();
+    });
+    return this.next;
+  }
+
+  private async once(): Promise<number> {
+    try {
+      await this.connection.set(this.probeKey, String(Date.now()), 'PX', 60_000);
+      return await waitForReplicas(this.connection, this.probeKey, this.replicas, this.timeoutMs);
+    } catch {
+      return 0;
+    }
+  }
 }
 
 /** A key's slot, asked of the cluster once per key (the deployment passes one constant key). */

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
 import { startLlmStub, type LlmStub } from '@rag/llm-stub';
 import { DECLINE_ANSWERS } from '@rag/rag';
 import { api, readSse, type SseEvent } from '@rag/testing';
@@ -9,7 +10,7 @@ import { startTestStack, type TestStack } from '../support/test-stack.ts';
 const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
 
 const ask = (stack: TestStack, question: string, extra: object = {}) =>
-  api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question, ...extra } });
+  api<AskView>(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question, ...extra } });
 
 /** The token texts of a stream after its last `citations` event (CONTRACT: a later citations restarts the answer). */
 function streamedAnswer(events: Pick<SseEvent, 'event' | 'data'>[]): { text: string; citations: unknown } {
@@ -35,7 +36,7 @@ describe('declining what the documents do not answer (extractive generator)', ()
     for (const mode of ['fast', 'quality']) {
       const res = await ask(stack, 'Thủ đô của nước Pháp là gì?', { mode });
       assert.equal(res.status, 200, JSON.stringify(res.json));
-      const r = res.json.result;
+      const r = res.json.result!;
       assert.equal(r.answerable, false, JSON.stringify(r));
       assert.deepEqual(r.citations, []);
       assert.equal(r.answer, DECLINE_ANSWERS.vi);
@@ -43,17 +44,17 @@ describe('declining what the documents do not answer (extractive generator)', ()
   });
 
   test('typed without diacritics, still declined in Vietnamese; an English one in English', async () => {
-    const plain = (await ask(stack, 'Thu do cua nuoc Phap la gi?')).json.result;
+    const plain = (await ask(stack, 'Thu do cua nuoc Phap la gi?')).json.result!;
     assert.equal(plain.answerable, false);
     assert.equal(plain.answer, DECLINE_ANSWERS.vi);
-    const en = (await ask(stack, 'How do I bake sourdough bread at home?')).json.result;
+    const en = (await ask(stack, 'How do I bake sourdough bread at home?')).json.result!;
     assert.equal(en.answerable, false);
     assert.deepEqual(en.citations, []);
     assert.equal(en.answer, DECLINE_ANSWERS.en);
   });
 
   test('a question the corpus answers: answerable true, cited', async () => {
-    const r = (await ask(stack, 'Bảo đảm dự thầu là gì?')).json.result;
+    const r = (await ask(stack, 'Bảo đảm dự thầu là gì?')).json.result!;
     assert.equal(r.answerable, true);
     assert.ok(r.citations.length > 0);
     assert.match(r.answer, /\[1\]/);
@@ -61,10 +62,10 @@ describe('declining what the documents do not answer (extractive generator)', ()
 
   test('declines are cached like answers', async () => {
     const q = 'Ai là người phát minh ra bóng đèn điện?';
-    const first = (await ask(stack, q)).json.result;
+    const first = (await ask(stack, q)).json.result!;
     assert.equal(first.answerable, false);
     assert.equal(first.cached, false);
-    const second = (await ask(stack, q)).json.result;
+    const second = (await ask(stack, q)).json.result!;
     assert.equal(second.cached, true);
     assert.equal(second.answerable, false);
     assert.equal(second.answer, first.answer);
@@ -105,14 +106,14 @@ describe('declining with an OpenAI-compatible model (the stand-in follows the de
       const w = await stack.addWorker({ LLM_STREAMING: streaming });
       try {
         // Its marker never reaches the client: the answer is the contract's decline, in the question's language.
-        const vi = (await ask(stack, `Cách nấu phở bò ngon tại nhà? (${streaming})`)).json.result;
+        const vi = (await ask(stack, `Cách nấu phở bò ngon tại nhà? (${streaming})`)).json.result!;
         assert.equal(vi.answerable, false, JSON.stringify(vi));
         assert.deepEqual(vi.citations, []);
         assert.equal(vi.answer, DECLINE_ANSWERS.vi);
-        const en = (await ask(stack, `How do I bake sourdough bread? (${streaming})`)).json.result;
+        const en = (await ask(stack, `How do I bake sourdough bread? (${streaming})`)).json.result!;
         assert.equal(en.answerable, false);
         assert.equal(en.answer, DECLINE_ANSWERS.en);
-        const yes = (await ask(stack, `Bảo đảm dự thầu là gì? (${streaming})`)).json.result;
+        const yes = (await ask(stack, `Bảo đảm dự thầu là gì? (${streaming})`)).json.result!;
         assert.equal(yes.answerable, true);
         assert.match(yes.answer, /\[1\]/);
       } finally {

@@ -1,8 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import type { AskView, documentListSchema } from '@rag/contract';
 import { api, uploadDocument, waitForDocument } from '@rag/testing';
+import type { errorSchema } from '../../apps/gateway/src/openapi/schemas.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
+
+type ErrorBody = z.infer<typeof errorSchema>;
+type DocumentList = z.infer<typeof documentListSchema>;
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ALL = 'key-everything';
@@ -67,7 +73,7 @@ describe('documents and collections under API keys: ask-only keys, collection-li
     const late = await api(stack.url, '/v1/documents', { method: 'POST', body: form, headers: bearer(HR_WRITER) });
     assert.equal(late.status, 403);
     assert.deepEqual(
-      (await api(stack.url, '/v1/documents?collection=finance', { headers: bearer(ALL) })).json.items,
+      (await api<DocumentList>(stack.url, '/v1/documents?collection=finance', { headers: bearer(ALL) })).json.items,
       [],
     );
     assert.equal(
@@ -75,24 +81,24 @@ describe('documents and collections under API keys: ask-only keys, collection-li
       403,
     );
     const ask = (collection: string) =>
-      api(stack.url, '/v1/ask', {
+      api<AskView>(stack.url, '/v1/ask', {
         method: 'POST',
         headers: { ...bearer(HR_WRITER), prefer: 'wait=20' },
         json: { question: 'lương trả ngày nào', collection },
       });
     const inHr = await ask('hr');
     assert.equal(inHr.status, 200, inHr.text);
-    assert.equal(inHr.json.result.citations[0].documentId, 'luong.md');
+    assert.equal(inHr.json.result!.citations[0].documentId, 'luong.md');
     assert.equal((await ask('default')).status, 403);
   });
 
   test('an invalid collection name is a 400 naming the field', async () => {
-    const res = await api(stack.url, '/v1/ask', {
+    const res = await api<ErrorBody>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: bearer(ALL),
       json: { question: 'q', collection: '../etc' },
     });
     assert.equal(res.status, 400);
-    assert.ok(res.json.error.details.some((d: { field: string }) => d.field === 'collection'));
+    assert.ok(res.json.error.details!.some((d) => d.field === 'collection'));
   });
 });

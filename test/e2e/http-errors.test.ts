@@ -54,7 +54,7 @@ describe('HTTP errors', () => {
   }
 
   test('400 for malformed JSON', async () => {
-    const res = await api(stack.url, '/v1/ask', {
+    const res = await api<ErrorBody>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"question": ',
@@ -63,7 +63,7 @@ describe('HTTP errors', () => {
   });
 
   test('413 for a body over 64 KiB', async () => {
-    const res = await api(stack.url, '/v1/ask', {
+    const res = await api<ErrorBody>(stack.url, '/v1/ask', {
       method: 'POST',
       json: { question: 'q', pad: 'x'.repeat(70 * 1024) },
     });
@@ -71,7 +71,7 @@ describe('HTTP errors', () => {
   });
 
   test('415 for a body that is not JSON', async () => {
-    const res = await api(stack.url, '/v1/ask', {
+    const res = await api<ErrorBody>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: 'question=hi',
@@ -89,7 +89,7 @@ describe('HTTP errors', () => {
     const sub = await api<AskView>(stack.url, '/v1/ask', { method: 'POST', json: { question: 'q' } });
     assertError(await api(stack.url, `/v1/ask/${sub.json.id}?wait=31`), 400, 'invalid_request');
     assertError(await api(stack.url, `/v1/ask/${sub.json.id}?wait=abc`), 400, 'invalid_request');
-    const pref = await api(stack.url, '/v1/ask', {
+    const pref = await api<ErrorBody>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=31' },
       json: { question: 'q' },
@@ -112,13 +112,13 @@ describe('HTTP errors', () => {
     assert.equal(a.status, 202);
     assert.equal(b.status, 202);
     assert.equal(b.json.id, a.json.id);
-    const c = await api(stack.url, '/v1/ask', {
+    const c = await api<ErrorBody>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { 'idempotency-key': key },
       json: { question: 'something else' },
     });
     assertError(c, 409, 'idempotency_conflict');
-    const long = await api(stack.url, '/v1/ask', {
+    const long = await api<ErrorBody>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { 'idempotency-key': 'k'.repeat(201) },
       json: { question: 'q' },

@@ -24,6 +24,15 @@ import type { z } from 'zod';
 
 /** The gateway's error answer, as its OpenAPI schema documents it. */
 type ErrorBody = z.infer<typeof errorSchema>;
+/** The parts of /openapi.json the webhook test reads. */
+interface WebhookDocs {
+  components: { schemas: { AskRequest: { properties: { callbackUrl: { format?: string } } } } };
+  webhooks: {
+    askEnded: {
+      post: { parameters: { name: string }[]; requestBody: { content: Record<string, { schema: { $ref: string } }> } };
+    };
+  };
+}
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../data/sample');
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -214,20 +223,20 @@ describe('webhooks: an ask with callbackUrl has its final view POSTed, signed, w
   });
 
   test('Bull Board shows the webhooks queue beside the asks', async () => {
-    const res = await api(stack.url, '/admin/queues/api/queues', {
+    const res = await api<{ queues: { name: string }[] }>(stack.url, '/admin/queues/api/queues', {
       headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
     });
     assert.equal(res.status, 200, res.text.slice(0, 200));
-    const names = (res.json.queues as { name: string }[]).map((q) => q.name);
+    const names = res.json.queues.map((q) => q.name);
     for (const name of ['asks', 'webhooks']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   });
 
   test('/openapi.json documents callbackUrl and the webhook itself (OpenAPI 3.1 webhooks)', async () => {
-    const doc = (await api(stack.url, '/openapi.json')).json;
+    const doc = (await api<WebhookDocs>(stack.url, '/openapi.json')).json;
     assert.equal(doc.components.schemas.AskRequest.properties.callbackUrl.format, 'uri');
     const post = doc.webhooks.askEnded.post;
     assert.deepEqual(
-      post.parameters.map((p: { name: string }) => p.name),
+      post.parameters.map((p) => p.name),
       ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
     );
     assert.equal(post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/AskView');

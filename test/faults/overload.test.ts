@@ -1,8 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { z } from 'zod';
+import type { AskView } from '@rag/contract';
 import { api, SlowGenerator } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
+import type { errorSchema } from '../../apps/gateway/src/openapi/schemas.ts';
+
+type ErrorBody = z.infer<typeof errorSchema>;
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
 
@@ -39,14 +44,19 @@ describe('fault: offered load at ~7x capacity with admission control', () => {
       pending.push(
         (async () => {
           const s = performance.now();
-          const res = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: `bảo đảm dự thầu ${i}` } });
+          // 202 carries the ask, 429 the error (the status decides which body it is).
+          const res = await api<AskView | ErrorBody>(stack.url, '/v1/ask', {
+            method: 'POST',
+            json: { question: `bảo đảm dự thầu ${i}` },
+          });
           if (res.status === 202) {
-            accepted.push(res.json.id);
-            const done = await api(stack.url, `/v1/ask/${res.json.id}?wait=30`);
+            const { id } = res.json as AskView;
+            accepted.push(id);
+            const done = await api<AskView>(stack.url, `/v1/ask/${id}?wait=30`);
             if (done.json.status === 'completed') acceptedMs.push(performance.now() - s);
           } else if (res.status === 429) {
             refusedMs.push(performance.now() - s);
-            assert.equal(res.json.error.code, 'overloaded');
+            assert.equal((res.json as ErrorBody).error.code, 'overloaded');
             retryAfter.push(Number(res.headers.get('retry-after')));
           } else other.push(`${res.status}`);
         })(),
@@ -67,7 +77,7 @@ describe('fault: offered load at ~7x capacity with admission control', () => {
     assert.ok(accepted.length >= 40, `the queue kept accepting as it drained (${accepted.length})`);
     for (const r of retryAfter) assert.ok(Number.isInteger(r) && r >= 1 && r <= 60, `Retry-After ${r}`);
     const outcomes = await Promise.all(
-      accepted.map((id) => api(stack.url, `/v1/ask/${id}?wait=30`).then((r) => r.json.status)),
+      accepted.map((id) => api<AskView>(stack.url, `/v1/ask/${id}?wait=30`).then((r) => r.json.status)),
     );
     assert.deepEqual(
       outcomes.filter((s) => s !== 'completed'),

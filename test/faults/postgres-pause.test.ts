@@ -6,6 +6,13 @@ import path from 'node:path';
 import { api, SlowGenerator, waitUntil } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
 
+/** GET /readyz's body (apps/gateway/src/routes/ops.ts); `error` only when not ready. */
+type Readiness = {
+  status: string;
+  checks: { redis: string; postgres: string };
+  error?: { code: string; message: string };
+};
+
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/procurement');
 
 /** Every process of the local PostgreSQL cluster (postmaster and backends). */
@@ -53,7 +60,7 @@ describe('fault: PostgreSQL paused (SIGSTOP) while asks run', () => {
     signal(pids, 'SIGSTOP');
     const results: { code?: string; status: string; ms: number }[] = [];
     try {
-      const ready = await api(stack.url, '/readyz');
+      const ready = await api<Readiness>(stack.url, '/readyz');
       assert.equal(ready.status, 503);
       assert.match(ready.json.error!.message, /PostgreSQL/);
       assert.equal(ready.json.checks.redis, 'ok');

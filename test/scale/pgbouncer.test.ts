@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import pg from 'pg';
+import type { AskView } from '@rag/contract';
 import { closePool, createPool, runMigrations, searchChunks, inTransaction, type Pool } from '@rag/db';
 import { answerQuestion, ExtractiveGenerator, HashEmbeddings, UpstreamError } from '@rag/rag';
 import {
@@ -90,7 +91,7 @@ describe('PgBouncer (transaction pooling) in front of PostgreSQL', () => {
   });
 
   const ask = (question: string) =>
-    api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=25' }, json: { question } });
+    api<AskView>(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=25' }, json: { question } });
 
   test('migrations run through PgBouncer: two runs at once serialise, one applies everything, one nothing', () => {
     const lengths = migrated.map((m) => m.length).sort();
@@ -147,7 +148,7 @@ describe('PgBouncer (transaction pooling) in front of PostgreSQL', () => {
       for (const [i, r] of results.entries()) {
         assert.equal(r.status, 200, `${QUESTIONS[i]}: ${r.text}`);
         assert.equal(r.json.status, 'completed', r.text);
-        assert.ok(r.json.result.citations.length > 0, `${QUESTIONS[i]} has no citations`);
+        assert.ok(r.json.result!.citations.length > 0, `${QUESTIONS[i]} has no citations`);
       }
     } finally {
       await release();
@@ -166,13 +167,13 @@ describe('PgBouncer (transaction pooling) in front of PostgreSQL', () => {
     const ready = await waitForDocument(stack.url, up.json.id);
     assert.equal(ready.status, 'ready', JSON.stringify(ready));
     assert.ok((ready.chunks ?? 0) >= 1);
-    const res = await api(stack.url, '/v1/ask', {
+    const res = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=25' },
       json: { question: 'thủ kho kiểm đếm vật tư nhập kho', collection: 'kho' },
     });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.json.result.citations[0].documentId, 'kho-pgbouncer.md');
+    assert.equal(res.json.result!.citations[0].documentId, 'kho-pgbouncer.md');
   });
 
   test('PgBouncer refuses a statement_timeout startup parameter (why the limit is no longer one)', async () => {

@@ -2,13 +2,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import pg from 'pg';
+import type { z } from 'zod';
+import type { AskView, documentDeletedSchema, documentListSchema } from '@rag/contract';
 import { api, uploadDocument, waitForDocument, watchSwap } from '@rag/testing';
 import { makeClutteredHtml, makeManyPagesPdf, makeMinimalDocx } from '@rag/testing/documents';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
+import type { errorSchema } from '../../apps/gateway/src/openapi/schemas.ts';
+
+type ErrorBody = z.infer<typeof errorSchema>;
+type DocumentList = z.infer<typeof documentListSchema>;
 
 const doc = (topic: string, body: string) => `# ${topic}\n\n${body}\n`;
 const ask = (stack: TestStack, question: string, extra: Record<string, unknown> = {}) =>
-  api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question, ...extra } });
+  api<AskView>(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: { question, ...extra } });
 
 describe('documents over HTTP: upload, ingest through the queue, ask, replace, list, delete', () => {
   let stack: TestStack;
@@ -49,11 +55,11 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
 
     const res = await ask(stack, 'thủ kho kiểm đếm vật tư nhập kho', { collection: 'kho' });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.json.result.citations[0].documentId, 'quy-trinh-kho.md');
+    assert.equal(res.json.result!.citations[0].documentId, 'quy-trinh-kho.md');
     // The default collection does not hold it.
     const other = await ask(stack, 'thủ kho kiểm đếm vật tư nhập kho');
     assert.equal(other.status, 200, other.text);
-    assert.ok(other.json.result.citations.every((c: { documentId: string }) => c.documentId !== 'quy-trinh-kho.md'));
+    assert.ok(other.json.result!.citations.every((c: { documentId: string }) => c.documentId !== 'quy-trinh-kho.md'));
   });
 
   test('PDF, DOCX and HTML are ingested by content; PDF chunks carry their page into citations', async () => {
@@ -84,15 +90,15 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
 
     const res = await ask(stack, 'evaluation of bids for lot 2 bid security', { collection: 'formats', topK: 8 });
     assert.equal(res.status, 200, res.text);
-    const fromPdf = res.json.result.citations.filter((c: { documentId: string }) => c.documentId === 'lots.pdf');
-    assert.ok(fromPdf.length >= 1, JSON.stringify(res.json.result.citations));
+    const fromPdf = res.json.result!.citations.filter((c: { documentId: string }) => c.documentId === 'lots.pdf');
+    assert.ok(fromPdf.length >= 1, JSON.stringify(res.json.result!.citations));
     for (const c of fromPdf) {
-      assert.ok([1, 2, 3].includes(c.page), JSON.stringify(c));
+      assert.ok([1, 2, 3].includes(c.page!), JSON.stringify(c));
       assert.match(c.snippet, new RegExp(`page ${c.page}\\b|lot ${c.page}\\b`));
     }
     const vi = await ask(stack, 'hạn nộp hồ sơ', { collection: 'formats' });
-    assert.equal(vi.json.result.citations[0].documentId, 'thong-bao.html');
-    assert.equal(vi.json.result.citations[0].page, undefined);
+    assert.equal(vi.json.result!.citations[0].documentId, 'thong-bao.html');
+    assert.equal(vi.json.result!.citations[0].page, undefined);
 
     // The three were parsed by the worker's warm extraction children: at most one started per ingest slot, none
     // per document, and they stay up for the next documents.
@@ -135,8 +141,8 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     });
     assert.deepEqual([...seen].sort(), ['new', 'old']);
     const res = await ask(stack, 'how are leave days accrued', { collection: 'swap' });
-    assert.ok(res.json.result.citations.length >= 1);
-    const snippets = res.json.result.citations.map((c: { snippet: string }) => c.snippet).join('\n');
+    assert.ok(res.json.result!.citations.length >= 1);
+    const snippets = res.json.result!.citations.map((c: { snippet: string }) => c.snippet).join('\n');
     assert.match(snippets, /NEWWORD/);
     assert.doesNotMatch(snippets, /OLDWORD/);
   });
@@ -150,11 +156,13 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     await waitForDocument(stack.url, up.json.id);
     const q = 'mã mở cửa kho số ba';
     const first = await ask(stack, q, { collection: 'gone' });
-    assert.equal(first.json.result.citations[0].documentId, 'secret.md');
+    assert.equal(first.json.result!.citations[0].documentId, 'secret.md');
     const cached = await ask(stack, q, { collection: 'gone' });
-    assert.equal(cached.json.result.cached, true, 'the second ask is served from the cache');
+    assert.equal(cached.json.result!.cached, true, 'the second ask is served from the cache');
 
-    const del = await api(stack.url, `/v1/documents/${up.json.id}`, { method: 'DELETE' });
+    const del = await api<z.infer<typeof documentDeletedSchema>>(stack.url, `/v1/documents/${up.json.id}`, {
+      method: 'DELETE',
+    });
     assert.equal(del.status, 200, del.text);
     assert.equal(del.json.deleted, true);
     assert.equal((await api(stack.url, `/v1/documents/${up.json.id}`)).status, 404);
@@ -169,8 +177,8 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     }
     const later = await ask(stack, q, { collection: 'gone' });
     assert.equal(later.status, 200);
-    assert.equal(later.json.result.cached, false, 'not the cached answer');
-    assert.deepEqual(later.json.result.citations, []);
+    assert.equal(later.json.result!.cached, false, 'not the cached answer');
+    assert.deepEqual(later.json.result!.citations, []);
   });
 
   test('listing a collection pages with a cursor, newest first, each document once', async () => {
@@ -187,7 +195,10 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const res = await api(stack.url, `/v1/documents?collection=paged&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await api<DocumentList>(
+        stack.url,
+        `/v1/documents?collection=paged&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.equal(res.status, 200, res.text);
       assert.ok(res.json.items.length <= 2);
       for (const item of res.json.items) {
@@ -200,7 +211,7 @@ describe('documents over HTTP: upload, ingest through the queue, ask, replace, l
     } while (cursor);
     assert.equal(pages, 3);
     assert.deepEqual(seen, [...ids].reverse());
-    const bad = await api(stack.url, '/v1/documents?collection=paged&cursor=nonsense');
+    const bad = await api<ErrorBody>(stack.url, '/v1/documents?collection=paged&cursor=nonsense');
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.code, 'invalid_request');
     assert.equal((await api(stack.url, '/v1/documents?limit=0')).status, 400);

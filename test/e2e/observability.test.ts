@@ -3,8 +3,30 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
+import type { StageFigures } from '@rag/queue';
 import { api, waitUntil } from '@rag/testing';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
+
+/** The parts of the monitoring answers these tests read (apps/gateway/src/routes/monitoring.ts and ops.ts). */
+interface PoolStatus {
+  workers: {
+    id: string;
+    concurrency: number;
+    lastSeenMs: number;
+    pool: { max: number; total: number; idle: number; waiting: number };
+  }[];
+  totals: { workers: number; concurrency: number };
+  postgres: { maxConnections: number };
+}
+interface PerformanceMetrics {
+  workers: number;
+  latencyMs: Record<string, StageFigures>;
+  outcomes: Record<string, number>;
+  throughput: { completedPerSecond: number };
+  recommendations: { severity: string; message: string }[];
+}
+type Readiness = { status: string; checks: { redis: string; postgres: string } };
 
 /** The value of the sample of `name` whose labels include `labels` (label order does not matter). */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -28,7 +50,7 @@ describe('metrics and monitoring endpoints', () => {
     );
     stack = await startTestStack({ workers: 2, ingest: [dir], env: { CACHE_TTL_S: '0' } });
     for (let i = 0; i < 20; i++) {
-      const r = await api(stack.url, '/v1/ask', {
+      const r = await api<AskView>(stack.url, '/v1/ask', {
         method: 'POST',
         headers: { prefer: 'wait=10' },
         json: { question: `đấu thầu qua mạng ${i}` },
@@ -37,7 +59,9 @@ describe('metrics and monitoring endpoints', () => {
     }
     // Until both workers have published a heartbeat that includes these asks (every 2 s).
     await waitUntil(
-      async () => (await api(stack.url, '/monitoring/performance-metrics')).json.outcomes?.completed === 20,
+      async () =>
+        (await api<Partial<PerformanceMetrics>>(stack.url, '/monitoring/performance-metrics')).json.outcomes
+          ?.completed === 20,
       { message: 'the heartbeats never counted the 20 asks' },
     );
   });
@@ -47,7 +71,7 @@ describe('metrics and monitoring endpoints', () => {
   });
 
   test('/monitoring/pool-status lists both live workers with their pool figures', async () => {
-    const res = await api(stack.url, '/monitoring/pool-status');
+    const res = await api<PoolStatus>(stack.url, '/monitoring/pool-status');
     assert.equal(res.status, 200);
     const ids = res.json.workers.map((w: { id: string }) => w.id).sort();
     assert.deepEqual(ids, stack.workers.map((w) => w.id).sort());
@@ -55,7 +79,7 @@ describe('metrics and monitoring endpoints', () => {
       assert.equal(w.concurrency, stack.config.WORKER_CONCURRENCY);
       assert.equal(w.pool.max, stack.config.PG_POOL_MAX);
       assert.ok(w.pool.total >= 1, 'each worker opened at least one connection');
-      for (const k of ['total', 'idle', 'waiting']) assert.equal(typeof w.pool[k], 'number');
+      for (const k of ['total', 'idle', 'waiting'] as const) assert.equal(typeof w.pool[k], 'number');
       assert.ok(w.lastSeenMs < 6000);
     }
     assert.equal(res.json.totals.workers, 2);
@@ -64,7 +88,7 @@ describe('metrics and monitoring endpoints', () => {
   });
 
   test('/monitoring/performance-metrics gives per-stage percentiles, throughput and recommendations', async () => {
-    const res = await api(stack.url, '/monitoring/performance-metrics');
+    const res = await api<PerformanceMetrics>(stack.url, '/monitoring/performance-metrics');
     assert.equal(res.status, 200);
     const { latencyMs } = res.json;
     for (const stage of ['queue_wait', 'embedding', 'retrieval', 'generation', 'total']) {
@@ -81,9 +105,9 @@ describe('metrics and monitoring endpoints', () => {
   test('a stopped worker disappears from pool-status', async () => {
     const w = stack.workers.pop()!;
     await w.close();
-    const res = await api(stack.url, '/monitoring/pool-status');
+    const res = await api<PoolStatus>(stack.url, '/monitoring/pool-status');
     assert.equal(res.json.workers.length, 1);
-    const perf = await api(stack.url, '/monitoring/performance-metrics');
+    const perf = await api<PerformanceMetrics>(stack.url, '/monitoring/performance-metrics');
     assert.equal(perf.json.workers, 1);
   });
 
@@ -106,7 +130,7 @@ describe('metrics and monitoring endpoints', () => {
 
   test('/healthz and /readyz', async () => {
     assert.deepEqual((await api(stack.url, '/healthz')).json, { status: 'ok' });
-    const ready = await api(stack.url, '/readyz');
+    const ready = await api<Readiness>(stack.url, '/readyz');
     assert.equal(ready.status, 200);
     assert.deepEqual(ready.json.checks, { redis: 'ok', postgres: 'ok' });
   });

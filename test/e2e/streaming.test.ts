@@ -78,17 +78,17 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     // Ids increase; the terminal event is the ask as GET returns it; the tokens are its answer.
     for (let i = 1; i < r.events.length; i++) assert.ok(compare(r.events[i - 1].id, r.events[i].id) < 0);
     const done = r.events.at(-1)!.data;
-    assert.deepEqual(done, (await api(stack.url, `/v1/ask/${id}`)).json);
-    assert.equal(answerOf(r.events), done.result.answer);
-    assert.deepEqual(r.events.find((e) => e.event === 'citations')!.data, done.result.citations);
-    assert.match(done.result.answer, /\[1\]/);
+    assert.deepEqual(done, (await api<AskView>(stack.url, `/v1/ask/${id}`)).json);
+    assert.equal(answerOf(r.events), done.result!.answer);
+    assert.deepEqual(r.events.find((e) => e.event === 'citations')!.data, done.result!.citations);
+    assert.match(done.result!.answer, /\[1\]/);
     assert.equal(stub.stats.chatStreamed, streamed + 1, 'the LLM was asked for a streamed answer');
   });
 
   test('an ask nobody streams is one non-streaming LLM request; its events replay the whole answer as one token', async () => {
     const calls = stub.stats.chatCalls;
     const streamed = stub.stats.chatStreamed;
-    const done = await api(stack.url, '/v1/ask', {
+    const done = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
       json: { question: 'Hồ sơ mời thầu gồm những gì?' },
@@ -102,8 +102,8 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
       replay.events.map((e) => e.event),
       ['status', 'citations', 'token', 'completed'],
     );
-    assert.equal(answerOf(replay.events), done.json.result.answer);
-    assert.deepEqual(replay.events.at(-1)!.data, (await api(stack.url, `/v1/ask/${done.json.id}`)).json);
+    assert.equal(answerOf(replay.events), done.json.result!.answer);
+    assert.deepEqual(replay.events.at(-1)!.data, (await api<AskView>(stack.url, `/v1/ask/${done.json.id}`)).json);
   });
 
   test('a stream opened while the LLM answers an unwatched ask whole still ends with the full answer', async () => {
@@ -111,7 +111,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     try {
       const streamed = stub.stats.chatStreamed;
       const inFlight = stub.stats.inFlight;
-      const sub = await api(stack.url, '/v1/ask', { method: 'POST', json: { question: 'Gói thầu là gì?' } });
+      const sub = await api<AskView>(stack.url, '/v1/ask', { method: 'POST', json: { question: 'Gói thầu là gì?' } });
       assert.equal(sub.status, 202);
       // The LLM request is under way (not streamed: no one was watching when it started); now a reader comes.
       await waitUntil(() => stub.stats.inFlight > inFlight, { message: 'timed out waiting for the LLM request' });
@@ -158,7 +158,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
 
   test('a cached ask streams too: citations, the whole answer, completed (cached: true)', async () => {
     const q = { question: 'Đấu thầu qua mạng là gì?' };
-    const first = await api(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: q });
+    const first = await api<AskView>(stack.url, '/v1/ask', { method: 'POST', headers: { prefer: 'wait=20' }, json: q });
     assert.equal(first.json.status, 'completed');
     const calls = stub.stats.chatCalls;
     const r = await readSse(`${second.url}/v1/ask`, { method: 'POST', json: q });
@@ -168,7 +168,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     );
     const done = r.events.at(-1)!.data;
     assert.equal(done.result.cached, true);
-    assert.equal(answerOf(r.events), first.json.result.answer);
+    assert.equal(answerOf(r.events), first.json.result!.answer);
     assert.equal(stub.stats.chatCalls, calls, 'no LLM call');
     // Read again from the other gateway: the same events (written once).
     const again = await readSse(`${stack.url}/v1/ask/${done.id}/events`);
@@ -232,7 +232,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     let worker: WorkerApp | undefined;
     try {
       await gw.events.waitUntilReady();
-      const sub = await api(gw.url, '/v1/ask', { method: 'POST', json: { question: 'chưa bắt đầu' } });
+      const sub = await api<AskView>(gw.url, '/v1/ask', { method: 'POST', json: { question: 'chưa bắt đầu' } });
       const reading = readSse(`${gw.url}/v1/ask/${sub.json.id}/events`);
       await waitUntil(() => gw.streamReader.watcherCount > 0, {
         message: 'timed out waiting for the stream to be followed',
@@ -245,10 +245,10 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
       );
       assert.equal(r.events[0].data.status, 'queued');
       assert.equal(r.events[0].data.position, 1, 'first in line');
-      assert.deepEqual(r.events[1].data, (await api(gw.url, `/v1/ask/${sub.json.id}`)).json);
+      assert.deepEqual(r.events[1].data, (await api<AskView>(gw.url, `/v1/ask/${sub.json.id}`)).json);
 
       // A reader that comes while the ask is queued makes its worker stream the LLM's answer.
-      const watched = await api(gw.url, '/v1/ask', {
+      const watched = await api<AskView>(gw.url, '/v1/ask', {
         method: 'POST',
         json: { question: 'Hợp đồng theo đơn giá là gì?' },
       });
@@ -257,7 +257,10 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
         message: 'timed out waiting for the stream to be followed',
       });
 
-      const late = await api(gw.url, '/v1/ask', { method: 'POST', json: { question: 'quá hạn', timeoutMs: 1000 } });
+      const late = await api<AskView>(gw.url, '/v1/ask', {
+        method: 'POST',
+        json: { question: 'quá hạn', timeoutMs: 1000 },
+      });
       const waiting = readSse(`${gw.url}/v1/ask/${late.json.id}/events`);
       await new Promise((r) => setTimeout(r, 1100));
       const streamed = stub.stats.chatStreamed;
@@ -307,7 +310,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
       });
       const base = { watchers: 0, open: 0, waiting: second.events.waiting };
       const subs = await Promise.all(
-        [1, 2, 3].map((i) => api(stack.url, '/v1/ask', { method: 'POST', json: { question: `rời đi ${i}` } })),
+        [1, 2, 3].map((i) => api<AskView>(stack.url, '/v1/ask', { method: 'POST', json: { question: `rời đi ${i}` } })),
       );
       const ac = new AbortController();
       const reads = subs.map((s) =>
@@ -335,7 +338,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     const r = await readSse(`${stack.url}/v1/ask/no-such-ask/events`);
     assert.equal(r.status, 404);
     assert.equal(r.json.error.code, 'not_found');
-    const sub = await api(stack.url, '/v1/ask', {
+    const sub = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
       json: { question: 'x y z' },
@@ -346,7 +349,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
   });
 
   test('a finished ask whose worker died before writing the terminal event gets it from the job, once', async () => {
-    const sub = await api(stack.url, '/v1/ask', {
+    const sub = await api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: { prefer: 'wait=20' },
       json: { question: 'mất sự kiện cuối' },
@@ -366,7 +369,7 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
         readSse(`${stack.url}/v1/ask/${sub.json.id}/events`),
         readSse(`${second.url}/v1/ask/${sub.json.id}/events`),
       ]);
-      const view = (await api(stack.url, `/v1/ask/${sub.json.id}`)).json;
+      const view = (await api<AskView>(stack.url, `/v1/ask/${sub.json.id}`)).json;
       for (const r of [a, b]) {
         assert.equal(terminalsOf(r.events).length, 1);
         assert.deepEqual(r.events.at(-1)!.data, view);

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import type { AskView } from '@rag/contract';
 import {
   api,
   createTestDatabase,
@@ -55,7 +56,7 @@ describe('read replica: retrieval on the replica, ingestion on the primary, read
   });
 
   const ask = (question: string, wait = true, topK = 5) =>
-    api(stack.url, '/v1/ask', {
+    api<AskView>(stack.url, '/v1/ask', {
       method: 'POST',
       headers: wait ? { Prefer: 'wait=25' } : {},
       json: { question, topK, timeoutMs: 30_000 },
@@ -156,7 +157,7 @@ describe('read replica: retrieval on the replica, ingestion on the primary, read
       );
       await pgs.replica.query('SELECT pg_wal_replay_resume()');
       resumed = true;
-      const view = (await api(stack.url, `/v1/ask/${sub.json.id}?wait=25`)).json;
+      const view = (await api<AskView>(stack.url, `/v1/ask/${sub.json.id}?wait=25`)).json;
       assert.equal(view.status, 'completed', JSON.stringify(view));
       assert.ok(cites(view, doc.documentId), JSON.stringify(view.result));
       const afterAsk = await workerFigures();
@@ -177,11 +178,11 @@ describe('read replica: retrieval on the replica, ingestion on the primary, read
       // On the stale replica this question finds nothing: what a stale answer would be.
       const first = await ask('Vembrot là gì?');
       assert.equal(first.json.status, 'completed', first.text);
-      assert.equal(first.json.result.cached, false);
+      assert.equal(first.json.result!.cached, false);
       assert.ok(cites(first.json, doc.documentId), JSON.stringify(first.json.result));
       // The answer cached under the new corpus version is that one, with the new document.
       const cached = await ask('vembrot là gì?');
-      assert.equal(cached.json.result.cached, true);
+      assert.equal(cached.json.result!.cached, true);
       assert.ok(cites(cached.json, doc.documentId));
       // A second question while replay is still paused goes to the primary without waiting again.
       const second = await ask('Hồ sơ không qua vembrot thì sao?');
@@ -273,7 +274,7 @@ describe('read replica: retrieval on the replica, ingestion on the primary, read
     for (let topK = 1; topK <= 3; topK++) {
       const r = await ask('Zorblax là gì?', true, topK);
       assert.equal(r.json.status, 'completed', r.text);
-      assert.ok(r.json.result.citations.length > 0, JSON.stringify(r.json.result));
+      assert.ok(r.json.result!.citations.length > 0, JSON.stringify(r.json.result));
     }
     const end = await workerFigures();
     assert.ok(

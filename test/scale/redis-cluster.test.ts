@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import type { z } from 'zod';
+import type { AskView } from '@rag/contract';
 import {
   activeResources,
   api,
@@ -22,6 +24,9 @@ import {
 } from '@rag/testing';
 import { AskStreamReader, closeRedis, createRedis, redisKeys } from '@rag/queue';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
+import type { errorSchema } from '../../apps/gateway/src/openapi/schemas.ts';
+
+type ErrorBody = z.infer<typeof errorSchema>;
 
 const SAMPLE = path.join(ROOT, 'data/sample');
 const TERMINALS = ['completed', 'failed', 'cancelled'];
@@ -75,17 +80,17 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     await assertNoLeakedHandles(baseline);
   });
 
-  const ask = (question: string, headers: Record<string, string> = {}, extra: object = {}) =>
-    api(stack.url, '/v1/ask', { method: 'POST', headers, json: { question, ...extra } });
+  const ask = <T = AskView>(question: string, headers: Record<string, string> = {}, extra: object = {}) =>
+    api<T>(stack.url, '/v1/ask', { method: 'POST', headers, json: { question, ...extra } });
 
   test('ask with Prefer: wait completes; the same question again is served from the answer cache', async () => {
     const first = await ask('Bảo đảm dự thầu là gì?', { Prefer: 'wait=20' });
     assert.equal(first.status, 200, JSON.stringify(first.json));
     assert.equal(first.json.status, 'completed');
-    assert.ok(first.json.result.citations.length > 0);
+    assert.ok(first.json.result!.citations.length > 0);
     const again = await ask('  bảo đảm dự thầu là gì? ', { Prefer: 'wait=20' });
     assert.equal(again.json.status, 'completed');
-    assert.equal(again.json.result.cached, true);
+    assert.equal(again.json.result!.cached, true);
   });
 
   test('submit, then long-poll until completed', async () => {
@@ -93,12 +98,12 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     assert.equal(sub.status, 202);
     const view = await waitUntil(
       async () => {
-        const r = await api(stack.url, `/v1/ask/${sub.json.id}?wait=10`);
+        const r = await api<AskView>(stack.url, `/v1/ask/${sub.json.id}?wait=10`);
         return r.json.status === 'completed' ? r.json : undefined;
       },
       { timeoutMs: 20_000, message: 'long-poll to completed' },
     );
-    assert.ok(view.result.answer.length > 0);
+    assert.ok(view.result!.answer.length > 0);
   });
 
   test('identical asks in flight share one job (single-flight)', async () => {
@@ -106,7 +111,7 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     const calls = slow.calls;
     const [a, b] = await Promise.all([ask(q), ask(q)]);
     assert.equal(a.json.id, b.json.id, 'one ask id for both');
-    const done = await api(stack.url, `/v1/ask/${a.json.id}?wait=15`);
+    const done = await api<AskView>(stack.url, `/v1/ask/${a.json.id}?wait=15`);
     assert.equal(done.json.status, 'completed');
     assert.equal(slow.calls, calls + 1, 'one generation');
   });
@@ -117,7 +122,7 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     const b = await ask('Đấu thầu qua mạng', key);
     assert.equal(a.status, 202);
     assert.equal(b.json.id, a.json.id);
-    const c = await ask('something else', key);
+    const c = await ask<ErrorBody>('something else', key);
     assert.equal(c.status, 409);
     assert.equal(c.json.error.code, 'idempotency_conflict');
   });
@@ -129,11 +134,11 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
       const sub = await ask('Nhà thầu liên danh cần điều kiện gì?');
       await waitUntil(() => slow.calls > calls, { timeoutMs: 10_000, message: 'generation started' });
       const aborted = slow.aborted;
-      const del = await api(stack.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' });
+      const del = await api<AskView>(stack.url, `/v1/ask/${sub.json.id}`, { method: 'DELETE' });
       assert.equal(del.json.status, 'cancelled');
       await waitUntil(() => slow.aborted > aborted, { timeoutMs: 5000, message: 'the worker aborted generation' });
-      const view = await api(stack.url, `/v1/ask/${sub.json.id}`);
-      assert.equal(view.json.error.code, 'cancelled');
+      const view = await api<AskView>(stack.url, `/v1/ask/${sub.json.id}`);
+      assert.equal(view.json.error!.code, 'cancelled');
     } finally {
       slow.delayMs = 400;
     }
@@ -166,9 +171,9 @@ describe('Redis Cluster: gateway and workers on a 3-primary cluster', () => {
     assert.equal(names.at(-1), 'completed');
     for (let i = 1; i < r.events.length; i++) assert.ok(streamIdOrder(r.events[i - 1].id, r.events[i].id) < 0);
     const done = r.events.at(-1)!.data;
-    assert.deepEqual(done, (await api(stack.url, `/v1/ask/${id}`)).json);
-    assert.equal(answerOf(r.events), done.result.answer);
-    assert.match(done.result.answer, /^Slow answer from .* \[1\]\.$/);
+    assert.deepEqual(done, (await api<AskView>(stack.url, `/v1/ask/${id}`)).json);
+    assert.equal(answerOf(r.events), done.result!.answer);
+    assert.match(done.result!.answer, /^Slow answer from .* \[1\]\.$/);
     const at = (name: string) => Math.round(r.events.find((e) => e.event === name)!.at - t0);
     t.diagnostic(
       `first status ${at('status')} ms, citations ${at('citations')} ms, first token ${at('token')} ms, end ${at('completed')} ms`,
@@ -292,14 +297,14 @@ console.log('closed');`;
     const question = 'thủ kho kiểm đếm vật tư nhập kho';
     const res = await ask(question, { Prefer: 'wait=20' }, { collection });
     assert.equal(res.json.status, 'completed', JSON.stringify(res.json));
-    assert.equal(res.json.result.citations[0].documentId, 'nhap-kho.md');
+    assert.equal(res.json.result!.citations[0].documentId, 'nhap-kho.md');
     const del = await api(stack.url, `/v1/documents/${up.json.id}`, { method: 'DELETE' });
     assert.equal(del.status, 200, del.text);
     assert.equal((await api(stack.url, `/v1/documents/${up.json.id}`)).status, 404);
     // Gone from later answers, the cached one included (the corpus version on the cluster moved).
     const again = await ask(question, { Prefer: 'wait=20' }, { collection });
     assert.equal(again.json.status, 'completed', JSON.stringify(again.json));
-    assert.ok(again.json.result.citations.every((c: { documentId: string }) => c.documentId !== 'nhap-kho.md'));
+    assert.ok(again.json.result!.citations.every((c: { documentId: string }) => c.documentId !== 'nhap-kho.md'));
   });
 
   test('every key written on every primary carries the hash tag (one slot), none left untagged', async () => {

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import type { AskView } from '@rag/contract';
 import { api } from '@rag/testing';
 import { axeViolations, launchBrowser, type TestBrowser } from './browser.ts';
 import { startTestStack, type TestStack } from '../support/test-stack.ts';
@@ -63,7 +64,7 @@ describe('the page at / (Chromium)', () => {
     assert.match(await shownText(entry), /Hồ sơ dự thầu gồm những gì\?[\s\S]*cancelled/);
     // The gateway agrees.
     const id = await page.evaluate(() => JSON.parse(sessionStorage.getItem('rag.history') ?? '[]')[0].id);
-    assert.equal((await api(stack.url, `/v1/ask/${id}`)).json.status, 'cancelled');
+    assert.equal((await api<AskView>(stack.url, `/v1/ask/${id}`)).json.status, 'cancelled');
     await page.close();
   });
 
@@ -77,7 +78,7 @@ describe('the page at / (Chromium)', () => {
       await askVia(page, 'Bảo đảm dự thầu là gì?');
       await waitForStatus(page, ANSWERED);
       const id = await page.evaluate(() => JSON.parse(sessionStorage.getItem('rag.history') ?? '[]')[0].id);
-      const { result } = (await api(stack.url, `/v1/ask/${id}`)).json;
+      const result = (await api<AskView>(stack.url, `/v1/ask/${id}`)).json.result!;
       assert.equal(await shownText(page.locator('#answer')), result.answer);
       const items = page.locator('#citations li');
       assert.equal(await items.count(), result.citations.length);

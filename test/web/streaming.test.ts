@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { AskView } from '@rag/contract';
 import type { GenerateInput, Generation, Generator } from '@rag/rag';
 import { api } from '@rag/testing';
 import { launchBrowser, type TestBrowser } from './browser.ts';
@@ -135,7 +136,7 @@ describe('the page streams an answer over Server-Sent Events (Chromium)', () => 
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForFunction(() => /Cancelled/.test(document.getElementById('ask-status')?.textContent ?? ''));
     const id = await page.evaluate(() => JSON.parse(sessionStorage.getItem('rag.history') ?? '[]')[0].id);
-    const view = await api(stack.url, `/v1/ask/${id}`);
+    const view = await api<AskView>(stack.url, `/v1/ask/${id}`);
     assert.equal(view.json.status, 'cancelled');
     assert.notEqual(
       await page.locator('#answer').textContent(),

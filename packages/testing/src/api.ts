@@ -1,13 +1,15 @@
 /**
- * A JSON body as most tests read it: one helper serves every route and its error answers, and the assertions check
- * the values, so by default the body is not typed. A call site that wants the compiler's help names the contract's
- * type instead: `api<AskView>(...)`. This alias is the repo's one deliberate `any`.
+ * An untyped JSON body, left where reads are not typed yet: readSse's event data (SseEvent.data, SseResult.json) and
+ * test/scale/redis-failover.test.ts. This alias is the repo's one deliberate `any`; `api()` no longer defaults to it.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the one untyped escape for test bodies, see above
 export type LooseJson = any;
 
-/** JSON over fetch with the status and headers kept; `json` is undefined when the body is empty or not JSON. */
-export async function api<T = LooseJson>(
+/**
+ * JSON over fetch with the status and headers kept; `json` is undefined when the body is empty or not JSON. The body
+ * type is the caller's to name (`api<AskView>(...)`, the contract's types or a local one); unnamed, it is `unknown`.
+ */
+export async function api<T = unknown>(
   base: string,
   path: string,
   init: RequestInit & { json?: unknown } = {},

@@ -110,39 +110,68 @@ export class AskService {
   async submit(req: AskRequest, opts: SubmitOptions): Promise<Submission> {
     const ask: NewAsk = { id: randomUUID(), at: Date.now() };
     if (req.callbackUrl !== undefined) await this.d.webhooks.check(req.callbackUrl);
-    const replay = await this.replayIdempotent(req, opts, ask);
-    if (replay) return replay;
-    const identity = this.answerIdentity(req);
-    const { version, key: cacheKey } = await this.cache.locate(identity);
-    const cached = cacheKey ? await this.serveCached(cacheKey, ask) : undefined;
-    if (cached) {
-      if (req.callbackUrl) await this.d.webhooks.jobs.sendNow(ask.id, req.callbackUrl);
-      return cached;
-    }
-    const flightKey = this.flights.key(identity, version);
-    const timeoutMs = req.timeoutMs ?? this.d.settings.askTimeoutMs;
-    // An ask with a callbackUrl gets its own job (its webhook is tied to its own id: one delivery job per ask) and
-    // leaves the key to the ask holding it.
-    const shared = await this.joinFlight(flightKey, ask, timeoutMs, req.callbackUrl === undefined);
-    if (shared) return shared;
+    const idem = await this.replayIdempotent(req, opts, ask);
+    if (idem && 'view' in idem) return idem;
     try {
-      await this.admit();
+      const identity = this.answerIdentity(req);
+      const { version, key: cacheKey } = await this.cache.locate(identity);
+      const cached = cacheKey ? await this.serveCached(cacheKey, ask) : undefined;
+      if (cached) {
+        if (req.callbackUrl) await this.d.webhooks.jobs.sendNow(ask.id, req.callbackUrl);
+        return cached;
+      }
+      const flightKey = this.flights.key(identity, version);
+      const timeoutMs = req.timeoutMs ?? this.d.settings.askTimeoutMs;
+      // An ask with a callbackUrl gets its own job (its webhook is tied to its own id: one delivery job per ask) and
+      // leaves the key to the ask holding it.
+      const shared = await this.joinFlight(flightKey, ask, timeoutMs, req.callbackUrl === undefined);
+      if (shared) {
+        // Answered by another ask's id: a retry with this Idempotency-Key must find that one, not this unused id.
+        if (idem)
+          await this.d.redis.set(idem.key, JSON.stringify({ id: shared.view.id, bodyHash: idem.bodyHash }), 'KEEPTTL');
+        return shared;
+      }
+      try {
+        await this.admit();
+      } catch (err) {
+        // Refused: free the flight key so identical asks are not pointed at a job that will never exist.
+        await this.flights.release(flightKey, ask.id);
+        throw err;
+      }
+      return await this.enqueue(req, opts, ask, { deadline: ask.at + timeoutMs, cacheKey, flightKey });
     } catch (err) {
-      // Refused: free the flight key so identical asks are not pointed at a job that will never exist.
-      await this.flights.release(flightKey, ask.id);
+      // Refused before a job existed (429, Redis unavailable, a failed add): free the Idempotency-Key, so the client's
+      // retry with it is a new attempt instead of a replay of an ask that was never queued. A 503 from a replica WAIT
+      // comes after the add: the ask exists, and the key keeps pointing at it.
+      if (idem && !(await this.exists(ask.id))) await this.d.redis.del(idem.key).catch(() => 0);
       throw err;
     }
-    return this.enqueue(req, opts, ask, { deadline: ask.at + timeoutMs, cacheKey, flightKey });
   }
 
-  /** The same Idempotency-Key (per client) with the same body returns the first ask; with another body, 409. */
-  private async replayIdempotent(req: AskRequest, opts: SubmitOptions, ask: NewAsk): Promise<Submission | undefined> {
+  /** Whether an ask id has a job or a stored record (a cached answer's). */
+  private async exists(id: string): Promise<boolean> {
+    try {
+      return (await this.read(id)) !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The same Idempotency-Key (per client) with the same body returns the first ask; with another body, 409.
+   * Otherwise this request claims the key for its own ask id, and gets the claim back (to move or free it).
+   */
+  private async replayIdempotent(
+    req: AskRequest,
+    opts: SubmitOptions,
+    ask: NewAsk,
+  ): Promise<Submission | { key: string; bodyHash: string } | undefined> {
     if (opts.idempotencyKey === undefined) return undefined;
     const { keys, redis, settings } = this.d;
     const idemKey = keys.idempotency(sha256(`${opts.clientId ?? ''}\n${opts.idempotencyKey}`));
     const bodyHash = sha256(JSON.stringify(req));
     const claimed = await redis.set(idemKey, JSON.stringify({ id: ask.id, bodyHash }), 'EX', settings.resultTtlS, 'NX');
-    if (claimed === 'OK') return undefined;
+    if (claimed === 'OK') return { key: idemKey, bodyHash };
     const prior = JSON.parse((await redis.get(idemKey)) ?? '{}') as { id?: string; bodyHash?: string };
     if (!prior.id) return undefined;
     if (prior.bodyHash !== bodyHash) {
@@ -151,7 +180,8 @@ export class AskService {
         'this Idempotency-Key was already used with a different request body',
       );
     }
-    // The first request may still be between claiming the key and enqueuing: it is queued in any case.
+    // The first request may still be between claiming the key and enqueuing: it is queued then, unless it is refused
+    // (429/503), which frees the key; that narrow race (two requests with one key in the same instant) is not closed.
     const view = (await this.read(prior.id)) ?? {
       id: prior.id,
       status: 'queued' as const,

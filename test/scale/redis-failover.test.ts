@@ -212,9 +212,22 @@ describe('Redis Cluster failover: kill -9 the primary of the queue slot with ask
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ question: q }),
         });
+      // A cluster just created may still be settling (slot maps spreading, the replica's first sync): a submission
+      // then gets 503 with Retry-After, which is right. Measure once both gateways acknowledge.
+      const ids: string[] = [];
+      for (const base of [stack.url, waiting.url]) {
+        await waitUntil(
+          async () => {
+            const r = await submit(base, `hồ sơ dự thầu warm-up ${ids.length}`);
+            if (r.status === 202) ids.push(r.json.id);
+            else assert.equal(r.status, 503, JSON.stringify(r.json));
+            return r.status === 202;
+          },
+          { timeoutMs: 30_000, intervalMs: 250, message: 'the new cluster never acknowledged an ask' },
+        );
+      }
       // Interleaved, one at a time, so both see the same machine load.
       const ms: Record<'plain' | 'wait', number[]> = { plain: [], wait: [] };
-      const ids: string[] = [];
       for (let i = 0; i < 100; i++) {
         for (const [kind, base] of [
           ['plain', stack.url],

@@ -46,10 +46,23 @@ class VectorClient extends pg.Client {
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.Client> | undefined {
     const ready = super.connect().then(async () => {
-      await this.query(beginLimited(this.statementTimeoutMs));
-      await pgvector.registerTypes(this);
-      await this.query('COMMIT');
-      return this;
+      // Until pg-pool gets this client back (the callback below) it has no 'error' listener on it; a connection
+      // that dies during these set-up queries (pg-pool's connect timeout destroys it, or the server goes away)
+      // would then emit an unhandled 'error' and crash the process. The failed query rejects anyway: that is
+      // the error pg-pool receives.
+      const swallow = () => {};
+      this.on('error', swallow);
+      try {
+        await this.query(beginLimited(this.statementTimeoutMs));
+        await pgvector.registerTypes(this);
+        await this.query('COMMIT');
+        return this;
+      } catch (err) {
+        await this.end().catch(() => {});
+        throw err;
+      } finally {
+        this.off('error', swallow);
+      }
     });
     if (!callback) return ready;
     const done = callback as (err: Error | null, client?: pg.Client) => void;

@@ -283,6 +283,31 @@ describe('streaming answers (SSE) through the queue, from a streaming LLM', () =
     }
   });
 
+  test('queue position: a POST that streams gets its place behind the asks queued before it; a later reader of the oldest gets 1', async () => {
+    // A deployment of its own with no worker, so asks stay queued.
+    const prefix = `${stack.prefix}-positions`;
+    const gw = await startGatewayApp({ ...stack.config, QUEUE_PREFIX: prefix }, { logger: testLogger() });
+    try {
+      await gw.events.waitUntilReady();
+      const ids: string[] = [];
+      for (const question of ['thứ nhất', 'thứ hai']) {
+        ids.push((await api<AskView>(gw.url, '/v1/ask', { method: 'POST', json: { question } })).json.id);
+      }
+      // Stop at the first event: the `status` that carries the position.
+      const first = { onEvent: () => true };
+      const streamed = await readSse(`${gw.url}/v1/ask`, { method: 'POST', json: { question: 'thứ ba' } }, first);
+      assert.equal(streamed.events[0].data.status, 'queued');
+      assert.equal(streamed.events[0].data.position, 3, 'behind the two queued before it');
+      const oldest = await readSse(`${gw.url}/v1/ask/${ids[0]}/events`, {}, first);
+      assert.equal(oldest.events[0].data.position, 1, 'the oldest is next');
+      const middle = await readSse(`${gw.url}/v1/ask/${ids[1]}/events`, {}, first);
+      assert.equal(middle.events[0].data.position, 2);
+    } finally {
+      await gw.close();
+      await deletePrefix(prefix);
+    }
+  });
+
   test('a failing LLM: the stream ends with failed, after the retries restarted the answer', async () => {
     stub.setLatency({ errorRate: 1 });
     try {

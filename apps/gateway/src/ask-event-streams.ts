@@ -68,12 +68,14 @@ export class AskEventStreams {
 
   /**
    * Serves one ask's events. Throws NotFoundError (before anything is sent) for an unknown or expired ask.
-   * `after`: the client's Last-Event-ID. `view`: the ask as just submitted (saves reading it back).
+   * `after`: the client's Last-Event-ID. `view`: the ask as just submitted (saves reading it back). `fresh`: this
+   * request just made the ask's job, flagged to stream: its worker streams the answer without being told, and its
+   * stream holds nothing the reader's first read from the start would not bring (two Redis round trips saved).
    */
   async serve(
     res: Response,
     id: string,
-    opts: { after?: string; view?: AskView; headers?: Record<string, string> } = {},
+    opts: { after?: string; view?: AskView; fresh?: boolean; headers?: Record<string, string> } = {},
   ): Promise<void> {
     const { d } = this;
     const key = d.keys.events(id);
@@ -105,13 +107,14 @@ export class AskEventStreams {
     }
     // Someone watches while the ask may still be generated: its worker streams the LLM's answer (not awaited: a
     // failed mark costs only incremental tokens; the whole answer still arrives before the terminal event).
-    if (!TERMINAL.has(view.status)) {
+    const fresh = opts.fresh === true && opts.after === undefined && !TERMINAL.has(view.status);
+    if (!TERMINAL.has(view.status) && !fresh) {
       markAskWatched(d.redis, d.keys, id).catch((err: Error) =>
         d.logger.warn({ err: err.message, askId: id }, 'could not mark the ask watched'),
       );
     }
     // Inclusive of the resume point: that entry's attempt tells which later entries are stale (then dropped).
-    let entries = await readStream(d.redis, key, after, true);
+    let entries = fresh ? [] : await readStream(d.redis, key, after, true);
     const terminal = TERMINAL.has(view.status);
     if (terminal && !entries.some((e) => TERMINAL_EVENTS.has(e.event))) {
       // Finished, yet no terminal event: answered from the cache, or its worker died after finishing the job.
@@ -123,7 +126,7 @@ export class AskEventStreams {
         ? 'active'
         : 'queued'
       : view.status;
-    const position = opening === 'queued' && !terminal ? await this.position(id) : undefined;
+    const position = opening === 'queued' && !terminal ? await this.position(id, fresh) : undefined;
     if (ended) return; // the client left meanwhile
 
     let lastStatus: string = opening;
@@ -194,14 +197,18 @@ export class AskEventStreams {
     }
   }
 
-  /** 1 = next to start; undefined when not in the wait list (delayed, prioritised, just taken) or too far back. */
-  private async position(id: string): Promise<number | undefined> {
+  /**
+   * 1 = next to start; undefined when not in the wait list (delayed, prioritised, just taken) or too far back.
+   * `newest`: the job was just added, so it is near the list's left end (BullMQ adds on the left, workers take from
+   * the right): scan from there.
+   */
+  private async position(id: string, newest: boolean): Promise<number | undefined> {
     try {
       const waitKey = this.d.queue.keys.wait;
       const [[, len], [, idx]] = (await this.d.redis
         .pipeline()
         .llen(waitKey)
-        .lpos(waitKey, id, 'RANK', -1, 'MAXLEN', POSITION_SCAN)
+        .lpos(waitKey, id, 'RANK', newest ? 1 : -1, 'MAXLEN', POSITION_SCAN)
         .exec()) as [unknown, number | null][];
       // Workers take from the right end: asks ahead are those to its right.
       return typeof idx === 'number' && typeof len === 'number' ? len - idx : undefined;

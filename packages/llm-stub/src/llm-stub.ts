@@ -279,19 +279,28 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
-      res.write(delta({ role: 'assistant', content: '' }));
-      if (stall) await stallUntilAborted(signal);
+      // The role chunk goes with the first piece, and the last piece with the finish, usage and [DONE] chunks: one
+      // write each, as a server sends what it has at once (every write is a packet the client reads separately).
+      let head = delta({ role: 'assistant', content: '' });
+      if (stall) {
+        res.write(head);
+        head = '';
+        await stallUntilAborted(signal);
+      }
       // `streamChunks` pieces: the first at the time to first token, the last at the answer's total time, the
       // others evenly between (one timer per piece, not per token).
       const pieces = streamPieces(answer, m.streamChunks);
       const gap = pieces.length > 1 ? Math.max(0, total - ttft) / (pieces.length - 1) : 0;
+      let out = head;
       for (let i = 0; i < pieces.length; i++) {
-        if (i > 0) await sleep(gap, signal, timers);
-        res.write(delta({ content: pieces[i] }));
+        if (i > 0) {
+          res.write(out);
+          out = '';
+          await sleep(gap, signal, timers);
+        }
+        out += delta({ content: pieces[i] });
       }
-      res.write(delta({}, finishReason));
-      if (includeUsage) res.write(chunk([], { usage }));
-      res.end('data: [DONE]\n\n');
+      res.end(`${out}${delta({}, finishReason)}${includeUsage ? chunk([], { usage }) : ''}data: [DONE]\n\n`);
     } finally {
       stats.inFlight--;
     }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { appendArgs, type AskEventName } from './ask-stream.ts';
+import { commandBatch, type CommandBatch } from './command-batch.ts';
 
 interface AskStreamWriterOptions {
   redis: Redis;
@@ -11,14 +12,48 @@ interface AskStreamWriterOptions {
   /** TTL set with the first entry, ms: long enough to outlive the ask; the terminal event sets the final one. */
   ttlMs: number;
   /**
-   * Token batching: at most one token write per this many ms per ask; tokens arriving meanwhile go out together
-   * in one entry. A token arriving after a quiet spell of at least this long is written at once, so a slow model
-   * pays no latency for batching and a fast one does not cost one XADD per token. 0 = one XADD per token.
+   * Token batching: tokens arriving within this many ms of the ask's last write go out together in one entry, at
+   * the next multiple of this interval on the clock. A token arriving after a quiet spell of at least this long is
+   * written at once, so a slow model pays no latency for batching and a fast one does not cost one XADD per token;
+   * and the answers streaming at the same time flush at the same moments, so their entries share one pipeline
+   * (CommandBatch). 0 = one XADD per token.
    * @defaultValue 0
    */
   flushMs?: number;
   /** Called once with the first failed write (the stream is best effort: the ask goes on without it). */
   onError?: (err: Error) => void;
+}
+
+/** Callbacks due at each tick of the flush clock: one timer per tick, however many answers wait for it. */
+const ticks = new Map<number, { timer: NodeJS.Timeout; due: Set<() => void> }>();
+
+/**
+ * Runs `fn` at the next multiple of `periodMs` on the clock, in one timer callback with everything else due then:
+ * the answers streaming in this process flush their tokens at the same moments, so their XADDs share a pipeline.
+ * Returns a cancel function.
+ */
+function onNextTick(periodMs: number, fn: () => void): () => void {
+  const now = Date.now();
+  const at = now - (now % periodMs) + periodMs;
+  let tick = ticks.get(at);
+  if (!tick) {
+    const due = new Set<() => void>();
+    const timer = setTimeout(() => {
+      ticks.delete(at);
+      for (const f of due) f();
+    }, at - now);
+    tick = { timer, due };
+    ticks.set(at, tick);
+  }
+  const t = tick;
+  t.due.add(fn);
+  return () => {
+    t.due.delete(fn);
+    if (t.due.size === 0 && ticks.get(at) === t) {
+      clearTimeout(t.timer);
+      ticks.delete(at);
+    }
+  };
 }
 
 /**
@@ -29,8 +64,10 @@ interface AskStreamWriterOptions {
 export class AskStreamWriter {
   private readonly o: AskStreamWriterOptions;
   private readonly flushMs: number;
+  private readonly batch: CommandBatch;
   private pending = '';
-  private timer?: NodeJS.Timeout;
+  /** Cancels the pending token write on the flush clock. */
+  private cancelFlush?: () => void;
   private lastWriteAt = 0;
   private last: Promise<unknown> = Promise.resolve();
   private started = false;
@@ -45,6 +82,7 @@ export class AskStreamWriter {
   constructor(o: AskStreamWriterOptions) {
     this.o = o;
     this.flushMs = o.flushMs ?? 0;
+    this.batch = commandBatch(o.redis);
   }
 
   /** The attempt started (`status` active). */
@@ -64,10 +102,9 @@ export class AskStreamWriter {
     if (!text) return;
     this.text += text;
     this.pending += text;
-    if (this.timer) return;
-    const wait = this.lastWriteAt + this.flushMs - Date.now();
-    if (this.flushMs <= 0 || wait <= 0) this.writeTokens();
-    else this.timer = setTimeout(() => this.writeTokens(), wait);
+    if (this.cancelFlush) return;
+    if (this.flushMs <= 0 || Date.now() - this.lastWriteAt >= this.flushMs) this.writeTokens();
+    else this.cancelFlush = onNextTick(this.flushMs, () => this.writeTokens());
   }
 
   /**
@@ -83,14 +120,14 @@ export class AskStreamWriter {
 
   /** Drops pending tokens and stops the batching timer (the attempt ended without an answer). */
   close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     this.pending = '';
   }
 
   private writeTokens(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     if (!this.pending) return;
     const text = this.pending;
     this.pending = '';
@@ -98,13 +135,13 @@ export class AskStreamWriter {
   }
 
   private write(event: AskEventName, data: string): void {
-    const { redis, key, attempt, ttlMs } = this.o;
+    const { key, attempt, ttlMs } = this.o;
     this.lastWriteAt = Date.now();
     this.writes++;
-    let p: Promise<unknown> = redis.call('XADD', key, ...appendArgs(event, data, attempt));
+    let p = this.batch.send('XADD', key, ...appendArgs(event, data, attempt));
     if (!this.started) {
       this.started = true;
-      p = Promise.all([p, redis.pexpire(key, ttlMs)]);
+      p = Promise.all([p, this.batch.send('PEXPIRE', key, ttlMs)]);
     }
     this.last = p.catch((err: Error) => {
       if (!this.failed) this.o.onError?.(err);

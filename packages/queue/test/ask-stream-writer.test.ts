@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '@rag/testing';
+import { deletePrefix, REDIS_URL, uniquePrefix, waitUntil } from '@rag/testing';
 import { AskStreamWriter, readStream, redisKeys, STREAM_START } from '../src/index.ts';
+import { commandBatch } from '../src/command-batch.ts';
 
 const prefix = uniquePrefix('stream-writer');
 const keys = redisKeys(prefix);
@@ -59,4 +60,82 @@ test('a citations event restarts the answer the writer tracks, and entries carry
   );
   assert.ok(entries.every((e) => e.attempt === 2));
   assert.deepEqual(JSON.parse(entries[0].data), { id: 'c', status: 'active', attempt: 2 });
+});
+
+test('what many writers write in one callback leaves in one pipeline, each stream in its order', async () => {
+  const batch = commandBatch(redis);
+  const before = { pipelines: batch.pipelines, commands: batch.commands };
+  const ids = Array.from({ length: 20 }, (_, i) => `many-${i}`);
+  const writers = ids.map(
+    (id) => new AskStreamWriter({ redis, key: keys.events(id), askId: id, attempt: 1, ttlMs: 60_000 }),
+  );
+  for (const [i, w] of writers.entries()) {
+    w.status();
+    w.citations([{ index: i }]);
+    w.token(`answer ${i}`);
+  }
+  await Promise.all(writers.map((w) => w.flush()));
+  assert.equal(batch.pipelines - before.pipelines, 1, 'one pipeline');
+  // Per writer: XADD status, PEXPIRE, XADD citations, XADD token.
+  assert.equal(batch.commands - before.commands, 20 * 4);
+  for (const [i, id] of ids.entries()) {
+    const entries = await readStream(redis, keys.events(id), STREAM_START);
+    assert.deepEqual(
+      entries.map((e) => e.event),
+      ['status', 'citations', 'token'],
+    );
+    assert.equal(JSON.parse(entries[2].data).text, `answer ${i}`);
+    assert.ok((await redis.pttl(keys.events(id))) > 0);
+  }
+});
+
+test('batched tokens of different answers flush at the same tick of a shared clock, in one pipeline', async () => {
+  const batch = commandBatch(redis);
+  // A long interval, so that everything below happens between two ticks even on a loaded machine.
+  const flushMs = 1000;
+  const a = new AskStreamWriter({
+    redis,
+    key: keys.events('tick-a'),
+    askId: 'tick-a',
+    attempt: 1,
+    ttlMs: 60_000,
+    flushMs,
+  });
+  const b = new AskStreamWriter({
+    redis,
+    key: keys.events('tick-b'),
+    askId: 'tick-b',
+    attempt: 1,
+    ttlMs: 60_000,
+    flushMs,
+  });
+  await waitUntil(() => Date.now() % flushMs < 100, { intervalMs: 1 });
+  a.token('a1 ');
+  b.token('b1 ');
+  await Promise.all([a.flush(), b.flush()]);
+  assert.deepEqual(await tokensIn(keys.events('tick-a')), ['a1 '], 'the first token at once');
+  const before = batch.pipelines;
+  a.token('a2 ');
+  await new Promise((r) => setTimeout(r, 20));
+  b.token('b2 ');
+  await waitUntil(async () => (await tokensIn(keys.events('tick-b'))).length === 2, { timeoutMs: 5000 });
+  assert.equal(batch.pipelines - before, 1, 'both late tokens in one pipeline');
+  assert.deepEqual(await tokensIn(keys.events('tick-a')), ['a1 ', 'a2 ']);
+  assert.deepEqual(await tokensIn(keys.events('tick-b')), ['b1 ', 'b2 ']);
+});
+
+test('a closed writer drops its pending tokens and its tick', async () => {
+  const w = new AskStreamWriter({
+    redis,
+    key: keys.events('closed'),
+    askId: 'closed',
+    attempt: 1,
+    ttlMs: 60_000,
+    flushMs: 50,
+  });
+  w.token('first ');
+  w.token('dropped');
+  w.close();
+  await new Promise((r) => setTimeout(r, 120));
+  assert.deepEqual(await tokensIn(keys.events('closed')), ['first ']);
 });

@@ -25,7 +25,8 @@ interface SseResult {
 /**
  * Reads a Server-Sent Events response with a real SSE parser (eventsource-parser), as a browser's EventSource
  * would, until the server ends it or `onEvent` returns true (then the connection is dropped, like a client that
- * leaves). Tests and the benchmark read event streams through this one helper.
+ * leaves). Tests read event streams through this one helper; the benchmark's load generator has a leaner one
+ * (apps/bench stream-once.ts).
  */
 export async function readSse(
   url: string,

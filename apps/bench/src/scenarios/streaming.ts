@@ -89,7 +89,7 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
         chatCalls: number;
         chatStreamed: number;
       };
-    const once = (stream: boolean) => (stream ? (b: object) => streamOnce(stack.url, b) : undefined);
+    const once = (stream: boolean) => (stream ? (b: object) => streamOnce(agent, stack.url, b) : undefined);
     /** Alternates the styles, `rounds` windows each, and merges each style's windows. */
     const alternate = async (label: string, load: (once?: (b: object) => Promise<Sample>) => Promise<LoadResult>) => {
       const acc = STYLES.map(() => [] as Window[]);
@@ -137,7 +137,7 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
     const stack: BenchStack = await stackFor(v.env);
     const agent = createAgent();
     try {
-      const once = v.stream ? (b: object) => streamOnce(stack.url, b) : undefined;
+      const once = v.stream ? (b: object) => streamOnce(agent, stack.url, b) : undefined;
       await closedLoop({ agent, base: stack.url, users: 50, seconds: 2, body, style: 'prefer-wait', once });
       await stack.markUsage();
       const res = await closedLoop({

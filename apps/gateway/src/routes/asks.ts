@@ -82,7 +82,11 @@ export function asksRouter(d: {
         stream: true,
       });
       res.locals.served = sub.served;
-      await d.streams.serve(res, sub.view.id, { view: sub.view, headers: { Location: `/v1/ask/${sub.view.id}` } });
+      await d.streams.serve(res, sub.view.id, {
+        view: sub.view,
+        fresh: sub.served === 'queued',
+        headers: { Location: `/v1/ask/${sub.view.id}` },
+      });
       return;
     }
     const signal = wait > 0 ? requestSignal(res) : undefined;

@@ -96,6 +96,44 @@ describe('OpenAIGenerator against the OpenAI-compatible stand-in', () => {
     assert.equal(stub.stats.chatAborted, 1);
   });
 
+  test('an abort before the first token rejects with the reason at once and cancels the HTTP request', async () => {
+    stub.setLatency({ ttftMs: 2000 });
+    const reason = new Error('deadline');
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(reason), 100);
+    const t0 = Date.now();
+    await assert.rejects(
+      gen.generate({
+        question: 'Bảo đảm dự thầu nộp khi nào?',
+        passages,
+        mode: 'fast',
+        signal: ac.signal,
+        onToken: () => {},
+      }),
+      (e) => e === reason,
+    );
+    assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+    while (stub.stats.chatAborted < 1 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(stub.stats.chatAborted, 1);
+  });
+
+  test('a failing onToken rejects with its error and ends the HTTP request (the rest is not read)', async () => {
+    stub.setLatency({ tokensPerSecond: 20 }); // 2 s of chunks
+    const failure = new Error('the token channel is gone');
+    const p = gen.generate({
+      question: 'Bảo đảm dự thầu nộp khi nào?',
+      passages,
+      mode: 'fast',
+      onToken: () => {
+        throw failure;
+      },
+    });
+    await assert.rejects(p, (e) => e === failure);
+    const t0 = Date.now();
+    while (stub.stats.chatAborted < 1 && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(stub.stats.chatAborted, 1, 'the request was read on after the failure');
+  });
+
   test('an HTTP 500 rejects with a retryable error (the queue retries, the circuit counts it)', async () => {
     stub.setLatency({ errorRate: 1 });
     await assert.rejects(

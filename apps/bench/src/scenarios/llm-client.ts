@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { OpenAIGenerator, type Passage } from '@rag/rag';
+import OpenAI from 'openai';
 import { fetch as undiciFetch } from 'undici';
 import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 
@@ -36,7 +37,8 @@ async function stubCpu(w: Worker): Promise<number> {
 /**
  * The LLM client alone: CPU per call of LangChain's ChatOpenAI against the loopback stand-in (on its own thread of
  * this process, its CPU subtracted), answered whole (`invoke`) or streamed (`stream`, `streamEvents`,
- * `_streamResponseChunks`, with the OpenAI SDK's own fetch or undici's), and through the worker's OpenAIGenerator.
+ * `_streamChatModelEvents`, `_streamResponseChunks`, `invoke` with a streaming handleLLMNewToken callback, with the
+ * OpenAI SDK's own fetch or undici's), through the worker's OpenAIGenerator, and, as the floor, the OpenAI SDK alone.
  * 40 chunks per answer, 20 calls at once, 200 calls per variant and round, rounds alternating the variants after a
  * warm-up round. `--rounds N` (default 5), `--variants stream,invoke` (default all).
  */
@@ -90,15 +92,50 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
       for await (const t of s.text) text += t;
       return { text, usage: (await s.usage) !== undefined };
     };
+    // The content-block event stream streamEvents wraps (in its replay buffer and text/usage projections), read
+    // directly. (OpenAIGenerator reads _streamResponseChunks, one async generator per chunk fewer.)
+    const viaModelEvents = (m: ChatOpenAI) => async (signal: AbortSignal) => {
+      let text = '';
+      let usage = false;
+      for await (const e of m._streamChatModelEvents(messages, { signal } as ChatOpenAI['ParsedCallOptions'])) {
+        if (e.event === 'content-block-delta' && e.delta.type === 'text-delta') text += e.delta.text;
+        else if (e.event === 'usage') usage = true;
+      }
+      return { text, usage };
+    };
+    // invoke, streamed underneath: a handler that prefers streaming makes BaseChatModel stream the response
+    // (_streamResponseChunks, each chunk merged into the message) and pass each token to handleLLMNewToken.
+    const viaInvokeTokens = (callbacks: 'handler' | 'none') => async (signal: AbortSignal) => {
+      let text = '';
+      const handler = {
+        lc_prefer_streaming: true,
+        handleLLMNewToken: (t: string) => {
+          text += t;
+        },
+      };
+      const r = await sdkFetch.invoke(messages, { signal, callbacks: callbacks === 'handler' ? [handler] : [] });
+      if (callbacks === 'none') text = String(r.content);
+      return { text, usage: r.usage_metadata !== undefined };
+    };
+    // Reference, not a candidate (the product generates through LangChain): the OpenAI SDK's stream alone.
+    const sdk = new OpenAI({ apiKey: 'not-needed', baseURL: url, maxRetries: 1 });
+    const sdkMessages = [
+      { role: 'system' as const, content: String(messages[0].content) },
+      { role: 'user' as const, content: String(messages[1].content) },
+    ];
     const variants: Record<string, Variant> = {
       invoke: async (signal) => {
         const r = await sdkFetch.invoke(messages, { signal });
         return { text: String(r.content), usage: r.usage_metadata !== undefined };
       },
+      'invoke (callbacks: [])': viaInvokeTokens('none'),
+      'invoke + handleLLMNewToken': viaInvokeTokens('handler'),
       stream: viaStream(sdkFetch),
       'stream (undici fetch)': viaStream(undici),
       streamEvents: viaEvents(sdkFetch),
       'streamEvents (undici fetch)': viaEvents(undici),
+      _streamChatModelEvents: viaModelEvents(sdkFetch),
+      '_streamChatModelEvents (undici fetch)': viaModelEvents(undici),
       _streamResponseChunks: async (signal) => {
         let text = '';
         let usage = false;
@@ -111,6 +148,26 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
       },
       'OpenAIGenerator whole': generator(false),
       'OpenAIGenerator streamed': generator(true),
+      'reference: OpenAI SDK alone': async (signal) => {
+        const s = await sdk.chat.completions.create(
+          {
+            model: 'stub-chat',
+            messages: sdkMessages,
+            max_tokens: 256,
+            temperature: 0,
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { signal },
+        );
+        let text = '';
+        let usage = false;
+        for await (const c of s) {
+          text += c.choices[0]?.delta.content ?? '';
+          usage ||= c.usage != null;
+        }
+        return { text, usage };
+      },
     };
 
     // --variants a,b: only the variants whose names are listed (exactly), e.g. for a CPU profile of one.
@@ -140,7 +197,10 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
     const results: Record<string, { process: number[]; thread: number[] }> = {};
     for (const [name, v] of Object.entries(variants)) await measure(name, v); // warm-up
     for (let round = 1; round <= rounds; round++) {
-      for (const [name, v] of Object.entries(variants)) {
+      // Each round starts one variant later, so no variant always follows the same one (and its garbage).
+      const order = Object.entries(variants);
+      order.push(...order.splice(0, (round - 1) % order.length));
+      for (const [name, v] of order) {
         const r = await measure(name, v);
         results[name] ??= { process: [], thread: [] };
         results[name].process.push(r.process);
@@ -152,7 +212,7 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
     const f = (x: number) => x.toFixed(2);
     const notes = Object.entries(results).map(
       ([name, r]) =>
-        `${name.padEnd(28)} CPU ms per call: process minus stand-in median ${f(median(r.process))} (${r.process.map(f).join(', ')}); main thread median ${f(median(r.thread))}`,
+        `${name.padEnd(38)} CPU ms per call: process minus stand-in median ${f(median(r.process))} (${r.process.map(f).join(', ')}); main thread median ${f(median(r.thread))}`,
     );
     for (const n of notes) ctx.log(n);
     return {

@@ -1,3 +1,5 @@
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import type { AIMessageChunk, UsageMetadata } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { trimmedTokens } from './trimmed-tokens.ts';
 import { declineAnswer, isLlmDecline, LLM_DECLINE_MARKER, mayBecomeDecline } from '../decline.ts';
@@ -59,8 +61,8 @@ export class OpenAIGenerator implements Generator {
     };
     if (input.passages.length === 0) return decline();
     const messages = [
-      { role: 'system', content: SYSTEM_PROMPT },
-      { role: 'user', content: buildUserPrompt(input.question, input.passages) },
+      new SystemMessage(SYSTEM_PROMPT),
+      new HumanMessage(buildUserPrompt(input.question, input.passages)),
     ];
     // Streaming costs only when someone can watch: an unwatched answer is one response (a failed check streams).
     const streamed = this.streaming && (input.watched ? await input.watched().catch(() => true) : true);
@@ -74,26 +76,43 @@ export class OpenAIGenerator implements Generator {
       return { answer, model: this.model, usage };
     }
     // The abort signal ends the HTTP request mid-answer, and a stalled stream is cut at the deadline.
-    // streamEvents (LangChain's content-block stream), not stream(): stream() runs the callback set-up for every chunk
-    // and merges each chunk into the whole message, ~1 ms CPU per 40-chunk answer more (apps/bench llm-client).
-    const stream = this.chat.streamEvents(messages, { signal: input.signal });
+    // The model's own stream of chunks (_streamResponseChunks: BaseChatModel's hook, public in its typing, that
+    // stream() and a streaming invoke read too), read directly: no callbacks and no tracing run (none are set up
+    // here; streamEvents() ran none either), and none of the layers the public methods add per chunk: stream()
+    // merges every chunk into the whole message; streamEvents() converts chunks into content-block events, buffers
+    // them for replay and projects text and usage from the buffer, one async generator each (apps/bench llm-client:
+    // CPU per call _streamResponseChunks < _streamChatModelEvents < streamEvents < stream). Leaving the loop (a
+    // throw, an abort) closes the generators, which ends the HTTP request; streamEvents() read the response to its
+    // end in the background.
+    const chunks = this.chat._streamResponseChunks(messages, {
+      signal: input.signal,
+    } as ChatOpenAI['ParsedCallOptions']);
     let answer = '';
+    let u: UsageMetadata | undefined;
     const emit = input.onToken ? trimmedTokens(input.onToken) : undefined;
     // Tokens are held back while the answer so far could still be the decline marker, then released at once.
     let held = true;
-    for await (const text of stream.text) {
-      // An abort between chunks ends the stream quietly in LangChain: it must fail the answer, as stream() did.
-      input.signal?.throwIfAborted();
-      if (!text) continue;
-      answer += text;
-      if (!held) emit?.(text);
-      else if (!mayBecomeDecline(answer)) {
-        held = false;
-        emit?.(answer);
+    try {
+      for await (const chunk of chunks) {
+        // An abort between chunks ends the stream quietly in LangChain: it must fail the answer, as stream() did.
+        input.signal?.throwIfAborted();
+        // The usage figures come on a chunk of their own, with no text, after the answer (streamUsage).
+        u = (chunk.message as AIMessageChunk).usage_metadata ?? u;
+        const text = chunk.text;
+        if (!text) continue;
+        answer += text;
+        if (!held) emit?.(text);
+        else if (!mayBecomeDecline(answer)) {
+          held = false;
+          emit?.(answer);
+        }
       }
+    } catch (e) {
+      // An abort mid-request ends the model's stream with a plain Error('AbortError'): the answer fails with the reason.
+      input.signal?.throwIfAborted();
+      throw e;
     }
     input.signal?.throwIfAborted();
-    const u = await stream.usage;
     const usage = u ? { promptTokens: u.input_tokens, completionTokens: u.output_tokens } : undefined;
     if (held && isLlmDecline(answer)) return decline(usage);
     if (held) emit?.(answer);

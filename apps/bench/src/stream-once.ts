@@ -69,8 +69,13 @@ export async function streamOnce(agent: Agent, base: string, body: object, timeo
       },
     });
     // Node's own decoder (a chunk may end inside a character); undici's body ignores setEncoding once it flows.
+    // 'data' events, not `for await`: the async iterator costs a promise round per chunk.
     const utf8 = new StringDecoder('utf8');
-    for await (const chunk of res.body as AsyncIterable<Buffer>) parser.feed(utf8.write(chunk));
+    await new Promise<void>((resolve, reject) => {
+      res.body.on('data', (chunk: Buffer) => parser.feed(utf8.write(chunk)));
+      res.body.once('end', resolve);
+      res.body.once('error', reject);
+    });
     const view = terminal ? (JSON.parse(terminal.data) as Partial<AskView>) : undefined;
     const t = view?.result?.timings;
     const ttftMs = first ? first.at - t0 : undefined;

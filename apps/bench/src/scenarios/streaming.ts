@@ -66,7 +66,9 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
   const window = Math.max(3, ctx.seconds / rounds);
   const stackFor = (env: Record<string, string>) =>
     startBenchStack({
-      workers: Number(ctx.args.workers ?? 1),
+      // Two worker processes, as `npm run up` starts by default: one event loop per core. With one, its event loop
+      // (every answer's LLM stream, stream writes, retrieval) was the bottleneck before the two cores were.
+      workers: Number(ctx.args.workers ?? 2),
       env: {
         CACHE_TTL_S: '0',
         WORKER_CONCURRENCY: String(ctx.args.concurrency ?? 256),

@@ -32,8 +32,11 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 
 type Usage = Record<string, { cpuPercent: number; rssMiB: number }>;
 
-/** The sustainable run's arrival rate, as a share of the saturated SSE run's asks/s (unless --rate says). */
-const SUSTAINABLE_SHARE = 0.65;
+/**
+ * The open loops' arrival rates, as shares of the saturated SSE run's asks/s (unless `--rate a,b` says): a light and
+ * a busy load, so the time to first token is seen against the load, not at one chosen point.
+ */
+const SUSTAINABLE_SHARES = [0.4, 0.65];
 
 const STYLES = [
   { name: 'Prefer: wait (answered whole)', stream: false },
@@ -48,12 +51,12 @@ interface Window {
 }
 
 /**
- * 200 closed-loop users against the stand-in (300 ms to the first token, 40 tokens 25 ms apart), then an open loop at
- * a sustainable rate. Both compare, on one stack with the defaults, alternating windows of clients answered whole
+ * 200 closed-loop users against the stand-in (300 ms to the first token, 40 tokens 25 ms apart), then open loops at
+ * two sustainable rates. Both compare, on one stack with the defaults, alternating windows of clients answered whole
  * (`Prefer: wait`) and clients streaming over SSE, so both see the same background load (on a shared machine that
  * matters more than anything measured). The closed loop with no think time saturates this machine: its added time
- * to first token is mostly queueing that both styles share. The open loop at SUSTAINABLE_SHARE of the capacity the
- * closed loop found shows what the streaming path itself adds; each streamed ask's time to first token is split by
+ * to first token is mostly queueing that both styles share. The open loops at SUSTAINABLE_SHARES of the capacity the
+ * closed loop found show what the streaming path itself adds, at a light and a busy load; each streamed ask's time to first token is split by
  * stage (stream-once.ts). Reports the time to the first token the client sees minus the stand-in's own, tokens
  * delivered per second, asks per second, CPU per ask (all processes, the load generator too), and how many of the
  * stand-in's requests were streamed (an ask nobody streams is answered whole).
@@ -121,13 +124,21 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
       for (const [i, s] of STYLES.entries())
         runs.push(result(`saturated: ${users} closed-loop users, ${s.name}`, s.stream, saturated[i], { users }));
       const capacity = summarize(saturated[1].res).completedPerSecond;
-      const rate = ctx.args.rate ? Number(ctx.args.rate) : Math.max(1, Math.round(capacity * SUSTAINABLE_SHARE));
-      const share = ctx.args.rate ? '' : ` (${SUSTAINABLE_SHARE * 100}% of the saturated SSE run's asks/s)`;
-      const sustained = await alternate(`open loop ${rate}/s`, (o) =>
-        openLoop({ agent, base: stack.url, rate, seconds: window, body, style: 'prefer-wait', once: o }),
-      );
-      for (const [i, s] of STYLES.entries())
-        runs.push(result(`sustainable: open loop ${rate} asks/s${share}, ${s.name}`, s.stream, sustained[i], { rate }));
+      const rates = ctx.args.rate
+        ? ctx.args.rate.split(',').map((r) => ({ rate: Number(r), share: '' }))
+        : SUSTAINABLE_SHARES.map((x) => ({
+            rate: Math.max(1, Math.round(capacity * x)),
+            share: ` (${x * 100}% of the saturated SSE run's asks/s)`,
+          }));
+      for (const { rate, share } of rates) {
+        const sustained = await alternate(`open loop ${rate}/s`, (o) =>
+          openLoop({ agent, base: stack.url, rate, seconds: window, body, style: 'prefer-wait', once: o }),
+        );
+        for (const [i, s] of STYLES.entries())
+          runs.push(
+            result(`sustainable: open loop ${rate} asks/s${share}, ${s.name}`, s.stream, sustained[i], { rate }),
+          );
+      }
     } finally {
       await agent.close();
       await stack.close();
@@ -185,7 +196,7 @@ export async function streaming(ctx: ScenarioContext): Promise<ScenarioResult> {
   }
   return {
     scenario: 'streaming',
-    description: `stand-in ${TTFT_MS} ms to the first token then ${TOKENS} tokens ${GAP_MS} ms apart: answered whole vs streamed (SSE), alternating windows on one stack; ${users} closed-loop users (saturated), then an open loop at a sustainable rate`,
+    description: `stand-in ${TTFT_MS} ms to the first token then ${TOKENS} tokens ${GAP_MS} ms apart: answered whole vs streamed (SSE), alternating windows on one stack; ${users} closed-loop users (saturated), then open loops at two sustainable rates`,
     runs,
     notes,
   };

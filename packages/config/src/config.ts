@@ -133,8 +133,9 @@ const envSchema = z.object({
   /** Interval of the `: keep-alive` comment on open event streams (SSE), ms; CONTRACT.md asks for at least every 15 s. */
   SSE_KEEPALIVE_MS: int(100, 15000).default(15000),
   /**
-   * Token batching into an ask's event stream: at most one write per this many ms per ask (tokens meanwhile go
-   * together); a token after a quiet spell this long goes at once. 0 = one write per token.
+   * Token batching into an ask's event stream: tokens within this many ms of the ask's last write go together at
+   * the next tick of a clock all the worker's answers share (one pipeline for all); a token after a quiet spell this
+   * long goes at once. 0 = one write per token.
    */
   STREAM_FLUSH_MS: int(0, 1000).default(50),
   /**

@@ -14,6 +14,8 @@ export type { Generator, Generation, GenerateInput, Passage } from './generation
 export { DECLINE_ANSWERS, declineAnswer, questionLanguage, isLlmDecline, LLM_DECLINE_MARKER } from './decline.ts';
 export { ExtractiveGenerator } from './generation/extractive-generator.ts';
 export { OpenAIGenerator } from './generation/openai-generator.ts';
+export { requestFetch } from './generation/request-fetch.ts';
+export type { RequestFetchBody, RequestFetchOptions } from './generation/request-fetch.ts';
 export { chunkText, chunkPages } from './chunking.ts';
 export type { PageChunk } from './chunking.ts';
 export { answerQuestion } from './answer-question.ts';

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
-import { OpenAIGenerator, type Passage } from '@rag/rag';
+import { OpenAIGenerator, type Passage, requestFetch } from '@rag/rag';
 import OpenAI from 'openai';
-import { fetch as undiciFetch } from 'undici';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { ScenarioContext, ScenarioResult } from '../scenario.ts';
 
 /** One call's outcome: the text and whether usage figures came with it (each variant must return both). */
@@ -13,7 +13,6 @@ interface Outcome {
 }
 type Variant = (signal: AbortSignal) => Promise<Outcome>;
 
-const CALLS = 200;
 const CONCURRENCY = 20;
 
 const passages: Passage[] = Array.from({ length: 5 }, (_, i) => ({
@@ -38,12 +37,15 @@ async function stubCpu(w: Worker): Promise<number> {
  * The LLM client alone: CPU per call of LangChain's ChatOpenAI against the loopback stand-in (on its own thread of
  * this process, its CPU subtracted), answered whole (`invoke`) or streamed (`stream`, `streamEvents`,
  * `_streamChatModelEvents`, `_streamResponseChunks`, `invoke` with a streaming handleLLMNewToken callback, with the
- * OpenAI SDK's own fetch or undici's), through the worker's OpenAIGenerator, and, as the floor, the OpenAI SDK alone.
+ * OpenAI SDK's own fetch or undici's), through the worker's OpenAIGenerator, and, as the floor, the OpenAI SDK alone;
+ * `_streamResponseChunks [<fetch>]`, `invoke [<fetch>]` and `SDK alone [<fetch>]` for each fetch the SDK may be given
+ * (Node's global fetch, undici's, undici's request() under request-fetch.ts with each kind of body).
  * 40 chunks per answer, 20 calls at once, 200 calls per variant and round, rounds alternating the variants after a
- * warm-up round. `--rounds N` (default 5), `--variants stream,invoke` (default all).
+ * warm-up round. `--rounds N` (default 5), `--calls N` per variant and round (default 200), `--variants stream,invoke` (default all).
  */
 export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
   const rounds = Number(ctx.args.rounds ?? 5);
+  const CALLS = Number(ctx.args.calls ?? 200);
   const latency = { ttftMs: 20, completionTokens: 40, tokensPerSecond: 400, streamChunks: 40 };
   const w = new Worker(new URL('../llm-stub-thread.ts', import.meta.url), { workerData: { latency } });
   const url = await new Promise<string>((resolve, reject) => {
@@ -51,7 +53,7 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
     w.once('error', reject);
   });
   try {
-    const chat = (fetch?: typeof undiciFetch) =>
+    const chat = (fetch?: typeof undiciFetch | typeof globalThis.fetch) =>
       new ChatOpenAI({
         model: 'stub-chat',
         apiKey: 'not-needed',
@@ -118,7 +120,8 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
       return { text, usage: r.usage_metadata !== undefined };
     };
     // Reference, not a candidate (the product generates through LangChain): the OpenAI SDK's stream alone.
-    const sdk = new OpenAI({ apiKey: 'not-needed', baseURL: url, maxRetries: 1 });
+    const sdkWith = (fetch?: typeof globalThis.fetch) =>
+      new OpenAI({ apiKey: 'not-needed', baseURL: url, maxRetries: 1, ...(fetch ? { fetch } : {}) });
     const sdkMessages = [
       { role: 'system' as const, content: String(messages[0].content) },
       { role: 'user' as const, content: String(messages[1].content) },
@@ -148,27 +151,63 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
       },
       'OpenAIGenerator whole': generator(false),
       'OpenAIGenerator streamed': generator(true),
-      'reference: OpenAI SDK alone': async (signal) => {
-        const s = await sdk.chat.completions.create(
-          {
-            model: 'stub-chat',
-            messages: sdkMessages,
-            max_tokens: 256,
-            temperature: 0,
-            stream: true,
-            stream_options: { include_usage: true },
-          },
-          { signal },
-        );
-        let text = '';
-        let usage = false;
-        for await (const c of s) {
-          text += c.choices[0]?.delta.content ?? '';
-          usage ||= c.usage != null;
-        }
-        return { text, usage };
-      },
     };
+    const viaChunks = (m: ChatOpenAI) => async (signal: AbortSignal) => {
+      let text = '';
+      let usage = false;
+      const opts = { signal } as ChatOpenAI['ParsedCallOptions'];
+      for await (const c of m._streamResponseChunks(messages, opts)) {
+        text += c.text;
+        usage ||= (c.message as { usage_metadata?: unknown }).usage_metadata !== undefined;
+      }
+      return { text, usage };
+    };
+    const viaInvoke = (m: ChatOpenAI) => async (signal: AbortSignal) => {
+      const r = await m.invoke(messages, { signal });
+      return { text: String(r.content), usage: r.usage_metadata !== undefined };
+    };
+    const viaSdk = (sdk: OpenAI) => async (signal: AbortSignal) => {
+      const s = await sdk.chat.completions.create(
+        {
+          model: 'stub-chat',
+          messages: sdkMessages,
+          max_tokens: 256,
+          temperature: 0,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      );
+      let text = '';
+      let usage = false;
+      for await (const c of s) {
+        text += c.choices[0]?.delta.content ?? '';
+        usage ||= c.usage != null;
+      }
+      return { text, usage };
+    };
+    // The fetch the OpenAI SDK streams through (ClientOptions.fetch, ChatOpenAI's configuration.fetch): by default
+    // Node's global fetch (bundled undici); the undici package's fetch, on its global Agent or on a dedicated one;
+    // undici's request() under a fetch-shaped function (packages/rag request-fetch.ts) with the body as
+    // Readable.toWeb, as a ReadableStream fed by 'data' events, or as the Node Readable itself (a Response-shaped
+    // object; the SDK iterates an async-iterable body directly).
+    const pipelined = new Agent({ pipelining: 4 });
+    const fetches: Record<string, typeof globalThis.fetch | undefined> = {
+      'default fetch': undefined,
+      'undici fetch': undiciFetch as unknown as typeof globalThis.fetch,
+      'undici fetch + own Agent pipelining 4': ((input: string, init: RequestInit) =>
+        undiciFetch(input, { ...(init as object), dispatcher: pipelined })) as unknown as typeof globalThis.fetch,
+      'request→toWeb': requestFetch({ body: 'toWeb' }),
+      'request→push': requestFetch({ body: 'push' }),
+      'request→node': requestFetch({ body: 'node' }),
+    };
+    for (const [f, fetch] of Object.entries(fetches)) {
+      const m = fetch ? chat(fetch) : sdkFetch;
+      variants[`_streamResponseChunks [${f}]`] = viaChunks(m);
+      variants[`invoke [${f}]`] = viaInvoke(m);
+      variants[`SDK alone [${f}]`] = viaSdk(sdkWith(fetch));
+    }
+    variants['reference: OpenAI SDK alone'] = variants['SDK alone [default fetch]'];
 
     // --variants a,b: only the variants whose names are listed (exactly), e.g. for a CPU profile of one.
     const only = ctx.args.variants?.split(',').map((v) => v.trim());
@@ -212,7 +251,7 @@ export async function llmClient(ctx: ScenarioContext): Promise<ScenarioResult> {
     const f = (x: number) => x.toFixed(2);
     const notes = Object.entries(results).map(
       ([name, r]) =>
-        `${name.padEnd(38)} CPU ms per call: process minus stand-in median ${f(median(r.process))} (${r.process.map(f).join(', ')}); main thread median ${f(median(r.thread))}`,
+        `${name.padEnd(38)} CPU ms per call: process minus stand-in median ${f(median(r.process))} (${r.process.map(f).join(', ')}); main thread median ${f(median(r.thread))} (${r.thread.map(f).join(', ')})`,
     );
     for (const n of notes) ctx.log(n);
     return {

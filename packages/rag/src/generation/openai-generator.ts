@@ -1,6 +1,7 @@
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { AIMessageChunk, UsageMetadata } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
+import { requestFetch } from './request-fetch.ts';
 import { trimmedTokens } from './trimmed-tokens.ts';
 import { declineAnswer, isLlmDecline, LLM_DECLINE_MARKER, mayBecomeDecline } from '../decline.ts';
 import type { GenerateInput, Generation, Generator, Passage } from './generator.ts';
@@ -32,6 +33,8 @@ function buildUserPrompt(question: string, passages: Passage[]): string {
   return `Context passages:\n${context}\n\nQuestion: ${question}\nAnswer with citations:`;
 }
 
+const sharedFetch = requestFetch();
+
 /** Any OpenAI-compatible chat endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp) through LangChain, streamed. */
 export class OpenAIGenerator implements Generator {
   readonly model: string;
@@ -47,7 +50,11 @@ export class OpenAIGenerator implements Generator {
       temperature: opts.temperature,
       maxRetries: opts.maxRetries ?? 1,
       streamUsage: true,
-      configuration: opts.baseURL ? { baseURL: opts.baseURL } : undefined,
+      // The SDK's HTTP through undici's request() instead of the global fetch (request-fetch.ts): no fetch internals
+      // or WHATWG streams (~6% of the worker's main thread in a profile). apps/bench llm-client, CPU per 40-chunk
+      // answer, _streamResponseChunks [request→node] vs [default fetch]: ~4.0 vs ~5.1-6.0 ms, 0.9-2.6 ms less in
+      // every round; whole (invoke): ~1.4 vs ~2.2 ms.
+      configuration: { ...(opts.baseURL ? { baseURL: opts.baseURL } : {}), fetch: sharedFetch },
     });
   }
 

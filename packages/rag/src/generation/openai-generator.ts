@@ -50,10 +50,9 @@ export class OpenAIGenerator implements Generator {
       temperature: opts.temperature,
       maxRetries: opts.maxRetries ?? 1,
       streamUsage: true,
-      // The SDK's HTTP through undici's request() instead of the global fetch (request-fetch.ts): no fetch internals
-      // or WHATWG streams (~6% of the worker's main thread in a profile). apps/bench llm-client, CPU per 40-chunk
-      // answer, _streamResponseChunks [request→node] vs [default fetch]: ~4.0 vs ~5.1-6.0 ms, 0.9-2.6 ms less in
-      // every round; whole (invoke): ~1.4 vs ~2.2 ms.
+      // The SDK's HTTP through undici's request() instead of the global fetch (request-fetch.ts): none of fetch's
+      // internals (~6% of the worker's main thread in a profile). apps/bench llm-client, CPU per 40-chunk answer,
+      // _streamResponseChunks [request→push] vs [default fetch]: ~4.3 vs ~5.0-6.4 ms; whole (invoke): ~1.4 vs ~2.2.
       configuration: { ...(opts.baseURL ? { baseURL: opts.baseURL } : {}), fetch: sharedFetch },
     });
   }

@@ -45,17 +45,9 @@ export function answerWatched(d: AnswerStreamDeps, job: Job<AskJobData, AskResul
   return async () => job.data.stream === true || (await isAskWatched(d.redis, d.keys, job.id!).catch(() => true));
 }
 
-/**
- * Makes the stream hold exactly the result's citations and answer before the job completes: when what was streamed
- * differs (a generator that does not stream, an answer rewritten after generation), the answer starts over with
- * the final citations and the whole answer as one token. Then waits until everything is written.
- */
+/** Makes the stream hold exactly the result's citations and answer before the job completes (AskStreamWriter.complete). */
 export async function completeAnswerStream(w: AskStreamWriter, result: AskResult): Promise<void> {
-  if (w.citationsJson !== JSON.stringify(result.citations) || w.text !== result.answer) {
-    w.citations(result.citations);
-    w.token(result.answer);
-  }
-  await w.flush();
+  await w.complete(result.citations, result.answer);
 }
 
 /**

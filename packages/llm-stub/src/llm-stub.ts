@@ -279,6 +279,8 @@ export async function startLlmStub(opts: LlmStubOptions = {}): Promise<LlmStub> 
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
+      // Headers at the time to first token, as a server sends them, before any chunk.
+      res.flushHeaders();
       // The role chunk goes with the first piece, and the last piece with the finish, usage and [DONE] chunks: one
       // write each, as a server sends what it has at once (every write is a packet the client reads separately).
       let head = delta({ role: 'assistant', content: '' });

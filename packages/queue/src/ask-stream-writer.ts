@@ -40,7 +40,13 @@ function onNextTick(periodMs: number, fn: () => void): () => void {
     const due = new Set<() => void>();
     const timer = setTimeout(() => {
       ticks.delete(at);
-      for (const f of due) f();
+      for (const f of due) {
+        try {
+          f();
+        } catch {
+          // One writer's failure must not keep the others' tokens waiting (it cannot throw today).
+        }
+      }
     }, at - now);
     tick = { timer, due };
     ticks.set(at, tick);
@@ -71,7 +77,8 @@ export class AskStreamWriter {
   private lastWriteAt = 0;
   private last: Promise<unknown> = Promise.resolve();
   private started = false;
-  private failed = false;
+  /** A write failed (Redis unreachable, a pipeline cut by a dropped connection): the stream may miss entries. */
+  failed = false;
   /** Answer text since the last `citations` (written or pending): what a reader concatenates. */
   text = '';
   /** JSON of the last `citations` written. */
@@ -116,6 +123,27 @@ export class AskStreamWriter {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.last, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
+  }
+
+  /**
+   * Makes the stream hold exactly these citations and this answer, then waits until everything is written: when what
+   * was streamed differs (a generator that does not stream, an answer rewritten after generation), or a write
+   * failed (a connection dropped mid-pipeline rejects the replies it had not read while later writes still land, so
+   * the stream may have a hole in the answer), the answer starts over with the citations and the whole answer as one
+   * token.
+   */
+  async complete(citations: unknown[], answer: string, timeoutMs?: number): Promise<void> {
+    if (this.citationsJson !== JSON.stringify(citations) || this.text !== answer) {
+      this.citations(citations);
+      this.token(answer);
+    }
+    await this.flush(timeoutMs);
+    if (this.failed) {
+      this.failed = false;
+      this.citations(citations);
+      this.token(answer);
+      await this.flush(timeoutMs);
+    }
   }
 
   /** Drops pending tokens and stops the batching timer (the attempt ended without an answer). */

@@ -56,14 +56,22 @@ export class CommandBatch {
     if (batch.length === 0) return;
     this.pipelines++;
     this.commands += batch.length;
-    if (batch.length === 1) {
-      const [{ command, resolve, reject }] = batch;
-      this.redis.call(...command).then(resolve, reject);
+    // In a microtask nothing would catch a throw: every failure becomes the batch's rejection.
+    let exec: Promise<[Error | null, unknown][] | null>;
+    try {
+      if (batch.length === 1) {
+        const [{ command, resolve, reject }] = batch;
+        this.redis.call(...command).then(resolve, reject);
+        return;
+      }
+      const pipeline = this.redis.pipeline();
+      for (const { command } of batch) pipeline.call(...command);
+      exec = pipeline.exec();
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
       return;
     }
-    const pipeline = this.redis.pipeline();
-    for (const { command } of batch) pipeline.call(...command);
-    pipeline.exec().then(
+    exec.then(
       (replies) => {
         for (const [i, p] of batch.entries()) {
           const [err, reply] = replies?.[i] ?? [new Error('no reply in the pipeline'), undefined];

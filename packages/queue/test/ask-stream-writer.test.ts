@@ -139,3 +139,43 @@ test('a closed writer drops its pending tokens and its tick', async () => {
   await new Promise((r) => setTimeout(r, 120));
   assert.deepEqual(await tokensIn(keys.events('closed')), ['first ']);
 });
+
+test('complete(): the final answer replaces a streamed one that differs, and a failed write restarts it whole', async () => {
+  const entriesOf = async (id: string) =>
+    (await readStream(redis, keys.events(id), STREAM_START)).map((e) => [e.event, JSON.parse(e.data)]);
+  const same = new AskStreamWriter({
+    redis,
+    key: keys.events('done-same'),
+    askId: 'done-same',
+    attempt: 1,
+    ttlMs: 60_000,
+  });
+  same.citations([{ index: 1 }]);
+  same.token('the answer');
+  await same.complete([{ index: 1 }], 'the answer');
+  assert.deepEqual(await entriesOf('done-same'), [
+    ['citations', [{ index: 1 }]],
+    ['token', { text: 'the answer' }],
+  ]);
+
+  const lossy = new AskStreamWriter({
+    redis,
+    key: keys.events('done-lost'),
+    askId: 'done-lost',
+    attempt: 1,
+    ttlMs: 60_000,
+  });
+  lossy.citations([{ index: 1 }]);
+  lossy.token('the ');
+  await lossy.flush();
+  // As when a dropped connection rejected a write whose fate is unknown (a hole may follow).
+  lossy.failed = true;
+  lossy.token('answer');
+  await lossy.complete([{ index: 1 }], 'the answer');
+  const entries = await entriesOf('done-lost');
+  assert.deepEqual(entries.slice(-2), [
+    ['citations', [{ index: 1 }]],
+    ['token', { text: 'the answer' }],
+  ]);
+  assert.equal(lossy.failed, false);
+});

@@ -126,6 +126,17 @@ for (const mode of ['node', 'push', 'toWeb'] as RequestFetchBody[]) {
       assert.equal(await seen[0].closed, true, 'the server saw the request end early');
     });
 
+    if (mode !== 'node')
+      test('a status the Response refuses rejects, and the connection is freed, not left open', async () => {
+        seen = [];
+        handler = (_req, res) => {
+          res.writeHead(600, { 'content-type': 'text/plain' });
+          res.write('odd'); // and the response stays open
+        };
+        await assert.rejects(fetch(`${base}/odd`, { method: 'GET' }), RangeError);
+        assert.equal(await seen[0].closed, true, 'the server saw the request end');
+      });
+
     test('an abort before the response rejects with the reason and ends the HTTP request', async () => {
       seen = [];
       handler = () => {}; // never answers

@@ -107,21 +107,27 @@ export function requestFetch(opts: RequestFetchOptions = {}): typeof globalThis.
       signal: init.signal ?? undefined,
       dispatcher,
     });
-    const h = new Headers();
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (Array.isArray(v)) for (const x of v) h.append(k, x);
-      else if (v !== undefined) h.append(k, v);
+    // Anything that throws from here on (a status or header the Response refuses) must free the connection.
+    try {
+      const h = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (Array.isArray(v)) for (const x of v) h.append(k, x);
+        else if (v !== undefined) h.append(k, v);
+      }
+      const nullBody = method === 'HEAD' || NULL_BODY_STATUS.has(res.statusCode);
+      if (nullBody) res.body.dump().catch(() => {});
+      const raw = nullBody ? null : decoded(res.body, h.get('content-encoding') ?? undefined);
+      // Unread, an aborted body's error must not go unhandled (an async iterator adds listeners of its own).
+      if (mode === 'node') raw?.on('error', () => {});
+      if (mode === 'node') return nodeResponse(url, res.statusCode, res.statusText ?? '', h, raw);
+      const stream = raw === null ? null : mode === 'toWeb' ? (Readable.toWeb(raw) as ReadableStream) : pushStream(raw);
+      const response = new Response(stream, { status: res.statusCode, statusText: res.statusText ?? '', headers: h });
+      Object.defineProperty(response, 'url', { value: url });
+      return response;
+    } catch (err) {
+      res.body.destroy();
+      throw err;
     }
-    const nullBody = method === 'HEAD' || NULL_BODY_STATUS.has(res.statusCode);
-    if (nullBody) res.body.dump().catch(() => {});
-    const raw = nullBody ? null : decoded(res.body, h.get('content-encoding') ?? undefined);
-    // Unread, an aborted body's error must not go unhandled (an async iterator adds listeners of its own).
-    if (mode === 'node') raw?.on('error', () => {});
-    if (mode === 'node') return nodeResponse(url, res.statusCode, res.statusText ?? '', h, raw);
-    const stream = raw === null ? null : mode === 'toWeb' ? (Readable.toWeb(raw) as ReadableStream) : pushStream(raw);
-    const response = new Response(stream, { status: res.statusCode, statusText: res.statusText ?? '', headers: h });
-    Object.defineProperty(response, 'url', { value: url });
-    return response;
   };
   return fetchImpl as typeof globalThis.fetch;
 }

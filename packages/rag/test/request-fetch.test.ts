@@ -46,12 +46,6 @@ after(() => {
   server.close();
 });
 
-async function readAll(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  let s = '';
-  for await (const c of body as unknown as AsyncIterable<Uint8Array>) s += Buffer.from(c).toString('utf8');
-  return s;
-}
-
 for (const mode of ['node', 'push', 'toWeb'] as RequestFetchBody[]) {
   describe(`requestFetch (body: ${mode}) against a loopback HTTP server`, () => {
     const fetch = requestFetch({ body: mode });

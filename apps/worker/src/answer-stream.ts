@@ -3,6 +3,7 @@ import type { AskResult } from '@rag/contract';
 import type { Logger } from '@rag/observability';
 import {
   AskStreamWriter,
+  type FlushClock,
   endAskStream,
   isAskWatched,
   jobToView,
@@ -15,8 +16,8 @@ export interface AnswerStreamDeps {
   redis: Redis;
   keys: RedisKeys;
   resultTtlS: number;
-  /** Token batching (STREAM_FLUSH_MS). */
-  flushMs: number;
+  /** Token batching: the process's flush clock (STREAM_FLUSH_MS, STREAM_FLUSH_MAX_MS, STREAM_FLUSH_BUDGET). */
+  clock: FlushClock;
 }
 
 /** Opens the ask's event stream for this attempt and announces it (`status` active). */
@@ -28,7 +29,7 @@ export function openAnswerStream(d: AnswerStreamDeps, job: Job<AskJobData, AskRe
     attempt: job.attemptsStarted || job.attemptsMade + 1,
     // Outlives the ask: the terminal event sets the final TTL (RESULT_TTL_S from the end).
     ttlMs: Math.max(0, job.data.deadline - Date.now()) + d.resultTtlS * 1000,
-    flushMs: d.flushMs,
+    clock: d.clock,
     onError: (err) => log.warn({ err: err.message }, 'writing the ask stream failed; the ask goes on without it'),
   });
   w.status();

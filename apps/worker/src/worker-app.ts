@@ -12,6 +12,7 @@ import {
   SingleFlight,
   askJobOptions,
   closeRedis,
+  FlushClock,
   createRedis,
   redisKeys,
   seedCorpusVersion,
@@ -91,7 +92,11 @@ export async function startWorkerApp(config: Config, opts: WorkerAppOptions): Pr
       redis: conns.redis,
       keys,
       resultTtlS: config.RESULT_TTL_S,
-      flushMs: config.STREAM_FLUSH_MS,
+      clock: new FlushClock({
+        periodMs: config.STREAM_FLUSH_MS,
+        maxPeriodMs: config.STREAM_FLUSH_MAX_MS,
+        budgetPerS: config.STREAM_FLUSH_BUDGET,
+      }),
     };
     const retrievalPool = conns.readPool ?? conns.pool;
     const processAsk = createAskProcessor({

@@ -139,6 +139,17 @@ const envSchema = z.object({
    */
   STREAM_FLUSH_MS: int(0, 1000).default(50),
   /**
+   * The longest token batching period, ms: under load (STREAM_FLUSH_BUDGET) the period stretches in steps of
+   * STREAM_FLUSH_MS up to this.
+   */
+  STREAM_FLUSH_MAX_MS: int(0, 5000).default(250),
+  /**
+   * Token entries per second one worker process aims to stay under: with more answers streaming at once than this
+   * allows at STREAM_FLUSH_MS, their tokens are batched over longer periods (fewer, longer entries; the first token
+   * of each answer still goes at once). 0 = always STREAM_FLUSH_MS.
+   */
+  STREAM_FLUSH_BUDGET: int(0, 1_000_000).default(400),
+  /**
    * Worker /metrics and /healthz port (0 = any free port). Unset: DEFAULT_METRICS_PORT, or a free port when that is
    * taken (a second worker on one machine), logged.
    */

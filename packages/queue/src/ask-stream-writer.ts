@@ -12,54 +12,105 @@ interface AskStreamWriterOptions {
   /** TTL set with the first entry, ms: long enough to outlive the ask; the terminal event sets the final one. */
   ttlMs: number;
   /**
-   * Token batching: tokens arriving within this many ms of the ask's last write go out together in one entry, at
-   * the next multiple of this interval on the clock. A token arriving after a quiet spell of at least this long is
-   * written at once, so a slow model pays no latency for batching and a fast one does not cost one XADD per token;
-   * and the answers streaming at the same time flush at the same moments, so their entries share one pipeline
-   * (CommandBatch). 0 = one XADD per token.
-   * @defaultValue 0
+   * Token batching when no `clock` is given: a fixed period, ms, on a clock shared by the process's writers with the
+   * same period. 0 = one XADD per token. @defaultValue 0
    */
   flushMs?: number;
+  /** The process's flush clock (its period may stretch with the answers streaming at once). Wins over `flushMs`. */
+  clock?: FlushClock;
   /** Called once with the first failed write (the stream is best effort: the ask goes on without it). */
   onError?: (err: Error) => void;
 }
 
-/** Callbacks due at each tick of the flush clock: one timer per tick, however many answers wait for it. */
-const ticks = new Map<number, { timer: NodeJS.Timeout; due: Set<() => void> }>();
+interface FlushClockOptions {
+  /** The shortest period, ms (STREAM_FLUSH_MS); 0 = no batching, one XADD per token. */
+  periodMs: number;
+  /** The longest period, ms (STREAM_FLUSH_MAX_MS); rounded down to a multiple of `periodMs`. @defaultValue periodMs */
+  maxPeriodMs?: number;
+  /**
+   * Token entries per second the process aims to stay under (STREAM_FLUSH_BUDGET): with more answers streaming at
+   * once than `budgetPerS * periodMs / 1000`, the period stretches in steps of `periodMs`, up to `maxPeriodMs`.
+   * 0 = a fixed period. @defaultValue 0
+   */
+  budgetPerS?: number;
+}
 
 /**
- * Runs `fn` at the next multiple of `periodMs` on the clock, in one timer callback with everything else due then:
- * the answers streaming in this process flush their tokens at the same moments, so their XADDs share a pipeline.
- * Returns a cancel function.
+ * The clock token flushes are due on, shared by every answer a process streams. Tokens arriving within one period of
+ * an answer's last write go out together at the next multiple of the period on the clock; a token after a quiet
+ * spell of at least one period goes at once, so a slow model pays no latency for batching and a fast one does not
+ * cost one XADD per token. All answers due at a tick flush in one timer callback, so their XADDs share one pipeline
+ * (CommandBatch).
+ *
+ * Under load the period stretches: a token entry costs the worker, Redis, the gateway and the client about the same
+ * whatever text it holds, so a process streaming many answers at once writes fewer, longer entries (about
+ * `budgetPerS` a second at most, until the longest period) instead of spending the machine on entries. The first
+ * token of an answer never waits (it is someone's time to first token), and with few answers streaming the period is
+ * the shortest one.
  */
-function onNextTick(periodMs: number, fn: () => void): () => void {
-  const now = Date.now();
-  const at = now - (now % periodMs) + periodMs;
-  let tick = ticks.get(at);
-  if (!tick) {
-    const due = new Set<() => void>();
-    const timer = setTimeout(() => {
-      ticks.delete(at);
-      for (const f of due) {
-        try {
-          f();
-        } catch {
-          // One writer's failure must not keep the others' tokens waiting (it cannot throw today).
-        }
-      }
-    }, at - now);
-    tick = { timer, due };
-    ticks.set(at, tick);
+export class FlushClock {
+  private readonly base: number;
+  private readonly maxSteps: number;
+  private readonly budget: number;
+  /** Callbacks due at each tick: one timer per tick, however many answers wait for it. */
+  private readonly ticks = new Map<number, { timer: NodeJS.Timeout; due: Set<() => void> }>();
+  /** Answers streaming tokens now: writers between their first token and their close. */
+  streaming = 0;
+
+  constructor(o: FlushClockOptions) {
+    this.base = Math.max(0, o.periodMs);
+    this.maxSteps = this.base > 0 ? Math.max(1, Math.floor((o.maxPeriodMs ?? this.base) / this.base)) : 1;
+    this.budget = Math.max(0, o.budgetPerS ?? 0);
   }
-  const t = tick;
-  t.due.add(fn);
-  return () => {
-    t.due.delete(fn);
-    if (t.due.size === 0 && ticks.get(at) === t) {
-      clearTimeout(t.timer);
-      ticks.delete(at);
+
+  /** The period now, ms: the shortest, stretched in whole steps while the answers streaming exceed the budget. */
+  period(): number {
+    if (this.base <= 0 || this.budget <= 0) return this.base;
+    const steps = Math.ceil((this.streaming * 1000) / this.budget / this.base);
+    return this.base * Math.min(this.maxSteps, Math.max(1, steps));
+  }
+
+  /** Runs `fn` at the next multiple of `periodMs`, in one timer callback with all else due then. Returns a cancel. */
+  onNextTick(periodMs: number, fn: () => void): () => void {
+    const now = Date.now();
+    const at = now - (now % periodMs) + periodMs;
+    let tick = this.ticks.get(at);
+    if (!tick) {
+      const due = new Set<() => void>();
+      const timer = setTimeout(() => {
+        this.ticks.delete(at);
+        for (const f of due) {
+          try {
+            f();
+          } catch {
+            // One writer's failure must not keep the others' tokens waiting (it cannot throw today).
+          }
+        }
+      }, at - now);
+      tick = { timer, due };
+      this.ticks.set(at, tick);
     }
-  };
+    const t = tick;
+    t.due.add(fn);
+    return () => {
+      t.due.delete(fn);
+      if (t.due.size === 0 && this.ticks.get(at) === t) {
+        clearTimeout(t.timer);
+        this.ticks.delete(at);
+      }
+    };
+  }
+}
+
+/** Fixed-period clocks for writers given only `flushMs`: one per period, shared within the process. */
+const fixedClocks = new Map<number, FlushClock>();
+function fixedClock(periodMs: number): FlushClock {
+  let c = fixedClocks.get(periodMs);
+  if (!c) {
+    c = new FlushClock({ periodMs });
+    fixedClocks.set(periodMs, c);
+  }
+  return c;
 }
 
 /**
@@ -69,7 +120,7 @@ function onNextTick(periodMs: number, fn: () => void): () => void {
  */
 export class AskStreamWriter {
   private readonly o: AskStreamWriterOptions;
-  private readonly flushMs: number;
+  private readonly clock: FlushClock;
   private readonly batch: CommandBatch;
   private pending = '';
   /** Cancels the pending token write on the flush clock. */
@@ -77,6 +128,10 @@ export class AskStreamWriter {
   private lastWriteAt = 0;
   private last: Promise<unknown> = Promise.resolve();
   private started = false;
+  /** Counted in the clock's `streaming` (from the first token to close). */
+  private streaming = false;
+  /** The next token is the first since the last `citations`: written at once. */
+  private firstToken = true;
   /** A write failed (Redis unreachable, a pipeline cut by a dropped connection): the stream may miss entries. */
   failed = false;
   /** Answer text since the last `citations` (written or pending): what a reader concatenates. */
@@ -88,7 +143,7 @@ export class AskStreamWriter {
 
   constructor(o: AskStreamWriterOptions) {
     this.o = o;
-    this.flushMs = o.flushMs ?? 0;
+    this.clock = o.clock ?? fixedClock(o.flushMs ?? 0);
     this.batch = commandBatch(o.redis);
   }
 
@@ -102,6 +157,7 @@ export class AskStreamWriter {
     this.writeTokens();
     this.citationsJson = JSON.stringify(citations);
     this.text = '';
+    this.firstToken = true;
     this.write('citations', this.citationsJson);
   }
 
@@ -109,9 +165,14 @@ export class AskStreamWriter {
     if (!text) return;
     this.text += text;
     this.pending += text;
+    if (!this.streaming) {
+      this.streaming = true;
+      this.clock.streaming++;
+    }
     if (this.cancelFlush) return;
-    if (this.flushMs <= 0 || Date.now() - this.lastWriteAt >= this.flushMs) this.writeTokens();
-    else this.cancelFlush = onNextTick(this.flushMs, () => this.writeTokens());
+    const period = this.clock.period();
+    if (period <= 0 || this.firstToken || Date.now() - this.lastWriteAt >= period) this.writeTokens();
+    else this.cancelFlush = this.clock.onNextTick(period, () => this.writeTokens());
   }
 
   /**
@@ -146,11 +207,18 @@ export class AskStreamWriter {
     }
   }
 
-  /** Drops pending tokens and stops the batching timer (the attempt ended without an answer). */
+  /**
+   * The attempt is over: drops pending tokens (there are none after `complete`), stops the batching timer and leaves
+   * the clock's count of streaming answers. Idempotent.
+   */
   close(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
     this.pending = '';
+    if (this.streaming) {
+      this.streaming = false;
+      this.clock.streaming--;
+    }
   }
 
   private writeTokens(): void {
@@ -159,6 +227,7 @@ export class AskStreamWriter {
     if (!this.pending) return;
     const text = this.pending;
     this.pending = '';
+    this.firstToken = false;
     this.write('token', JSON.stringify({ text }));
   }
 

@@ -34,7 +34,7 @@ export {
 } from './ask-stream.ts';
 export type { AskEventName, AskStreamEntry } from './ask-stream.ts';
 export { WATCH_TTL_MS, isAskWatched, markAskWatched } from './ask-watch.ts';
-export { AskStreamWriter } from './ask-stream-writer.ts';
+export { AskStreamWriter, FlushClock } from './ask-stream-writer.ts';
 export { AskStreamReader } from './ask-stream-reader.ts';
 export { INGEST_QUEUE, INGEST_JOB, ingestJobSchema, ingestJobId, ingestJobOptions } from './ingest-job.ts';
 export type { IngestJobData, IngestJobResult } from './ingest-job.ts';

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { deletePrefix, REDIS_URL, uniquePrefix, waitUntil } from '@rag/testing';
-import { AskStreamWriter, readStream, redisKeys, STREAM_START } from '../src/index.ts';
+import { AskStreamWriter, FlushClock, readStream, redisKeys, STREAM_START } from '../src/index.ts';
 import { commandBatch } from '../src/command-batch.ts';
 
 const prefix = uniquePrefix('stream-writer');
@@ -178,4 +178,48 @@ test('complete(): the final answer replaces a streamed one that differs, and a f
     ['token', { text: 'the answer' }],
   ]);
   assert.equal(lossy.failed, false);
+});
+
+test('under load the flush period stretches with the answers streaming at once; first tokens still go at once', async () => {
+  // 20 entries/s at 100 ms: up to 2 answers streaming keep 100 ms; 3 take 200 ms; 5 or more take the 300 ms cap.
+  const clock = new FlushClock({ periodMs: 100, maxPeriodMs: 300, budgetPerS: 20 });
+  const writer = (id: string) =>
+    new AskStreamWriter({ redis, key: keys.events(id), askId: id, attempt: 1, ttlMs: 60_000, clock });
+  const ws = Array.from({ length: 6 }, (_, i) => writer(`load-${i}`));
+  assert.equal(clock.period(), 100);
+  ws[0].token('a');
+  ws[1].token('a');
+  assert.equal(clock.streaming, 2);
+  assert.equal(clock.period(), 100);
+  ws[2].token('a');
+  assert.equal(clock.period(), 200);
+  // A late token waits for the next multiple of the stretched period (300 ms), not of the shortest (100 ms): taken
+  // early in a 300 ms span, the two differ. Everything from here to the late token runs in one go, so that token
+  // comes within one period of the answer's first write; a loaded machine only makes the entry later.
+  await waitUntil(() => Date.now() % 300 < 50, { intervalMs: 1 });
+  const t = Date.now();
+  const due = t - (t % 300) + 300;
+  for (const w of ws.slice(3)) {
+    w.citations([{ index: 1 }]);
+    const before = w.writes;
+    w.token('first ');
+    assert.equal(w.writes, before + 1, 'the first token after the citations is written at once, whatever the period');
+  }
+  assert.equal(clock.streaming, 6);
+  assert.equal(clock.period(), 300);
+  ws[5].token('late');
+  await waitUntil(async () => (await tokensIn(keys.events('load-5'))).length === 2, { timeoutMs: 5000 });
+  const entries = (await readStream(redis, keys.events('load-5'), STREAM_START)).filter((e) => e.event === 'token');
+  assert.deepEqual(
+    entries.map((e) => JSON.parse(e.data).text),
+    ['first ', 'late'],
+  );
+  // At the 300 ms tick (due), not the 100 ms one (due - 200); the margin allows for a timer that fires a little early
+  // (Node times it from the event loop's cached clock).
+  assert.ok(Number(entries[1].id.split('-')[0]) >= due - 100, 'written at the 300 ms tick');
+
+  for (const w of ws) w.close();
+  ws[0].close(); // idempotent: counted out once
+  assert.equal(clock.streaming, 0);
+  assert.equal(clock.period(), 100);
 });

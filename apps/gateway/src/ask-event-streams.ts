@@ -88,7 +88,8 @@ export class AskEventStreams {
     let grace: NodeJS.Timeout | undefined;
     const sessions = this.sessions;
     const session: Session = { end: () => finish() };
-    function finish() {
+    /** Ends the session; `last`, the final frames, leaves with the end of the response (one socket write). */
+    function finish(last?: string) {
       if (ended) return;
       ended = true;
       watch?.close();
@@ -96,9 +97,9 @@ export class AskEventStreams {
       clearInterval(keepAlive);
       clearTimeout(grace);
       sessions.delete(session);
-      if (res.headersSent && !res.writableEnded) res.end();
+      if (res.headersSent && !res.writableEnded) res.end(last);
     }
-    res.on('close', finish);
+    res.on('close', () => finish());
 
     const view = opts.view ?? (await d.read(id));
     if (!view) {
@@ -157,8 +158,8 @@ export class AskEventStreams {
         out += sseFrame(e.id, e.event, e.data);
         terminal = TERMINAL_EVENTS.has(e.event);
       }
-      if (out && !ended) write(out);
-      if (terminal) finish();
+      if (terminal) finish(out);
+      else if (out && !ended) write(out);
     };
 
     startSse(res, opts.headers);

@@ -12,7 +12,10 @@ export function sseFrame(id: string, event: string, data: string): string {
 /** A comment line: ignored by clients, it keeps proxies and load balancers from closing an idle stream. */
 export const SSE_KEEP_ALIVE = ': keep-alive\n\n';
 
-/** Starts an event-stream response: headers out at once, no caching, no proxy buffering. */
+/**
+ * Starts an event-stream response: no caching, no proxy buffering. The headers leave with the first frame, which
+ * the caller writes at once (one socket write for both, not two).
+ */
 export function startSse(res: Response, headers: Record<string, string> = {}): void {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -20,5 +23,4 @@ export function startSse(res: Response, headers: Record<string, string> = {}): v
   // nginx buffers responses by default, which would hold tokens back until its buffer fills.
   res.setHeader('X-Accel-Buffering', 'no');
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.flushHeaders();
 }

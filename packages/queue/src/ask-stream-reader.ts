@@ -32,6 +32,14 @@ interface AskStreamReaderOptions {
    * once. @defaultValue 10
    */
   coalesceMs?: number;
+  /**
+   * Wake-ups for new streams are at most one per this many ms: a blocked read re-issued for every stream added
+   * (each new SSE client) names every watched stream again, so with hundreds of clients arriving a second the
+   * re-reads cost more than the entries. A stream added within this long of the last wake-up waits for the next
+   * one (or for the read to return with entries), so its first entries can be late by up to this long; with fewer new
+   * streams than one per this long, none waits. @defaultValue 20
+   */
+  wakeGapMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -59,12 +67,17 @@ export class AskStreamReader {
   private wokenFor?: number;
   /** The last wake entry seen: the next read asks for the ones after it. */
   private wakeAfter = '0-0';
+  /** When the last wake entry was sent, and the timer of the next one when it had to wait (wakeGapMs). */
+  private lastWakeAt = Number.NEGATIVE_INFINITY;
+  private wakeTimer?: NodeJS.Timeout;
+  /** Wake entries sent (tests check that new streams arriving fast share them). */
+  wakes = 0;
   private wake?: () => void;
   private closed = false;
   private readonly loop: Promise<void>;
 
   constructor(o: AskStreamReaderOptions) {
-    this.o = { blockMs: 5000, count: 500, coalesceMs: 10, ...o };
+    this.o = { blockMs: 5000, count: 500, coalesceMs: 10, wakeGapMs: 20, ...o };
     this.loop = this.run();
   }
 
@@ -104,6 +117,7 @@ export class AskStreamReader {
     this.closing ??= (async () => {
       this.closed = true;
       this.streams.clear();
+      clearTimeout(this.wakeTimer);
       this.wake?.();
       // disconnect() rejects the blocked XREAD at once (QUIT would wait behind it).
       this.o.connection.disconnect();
@@ -121,7 +135,16 @@ export class AskStreamReader {
       this.wake();
       return;
     }
-    void this.unblock();
+    if (this.wakeTimer) return; // the next wake-up, already due, will cover this stream too
+    const wait = this.lastWakeAt + this.o.wakeGapMs - performance.now();
+    if (wait <= 0) {
+      void this.unblock();
+      return;
+    }
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      if (!this.closed) void this.unblock();
+    }, wait);
   }
 
   /**
@@ -132,6 +155,8 @@ export class AskStreamReader {
     const generation = this.generation;
     if (this.inFlight === undefined || this.inFlight >= generation || this.wokenFor === this.inFlight) return;
     this.wokenFor = this.inFlight;
+    this.lastWakeAt = performance.now();
+    this.wakes++;
     await this.o.control
       .multi()
       .xadd(this.o.wakeKey, 'MAXLEN', '~', '16', '*', 'w', '1')

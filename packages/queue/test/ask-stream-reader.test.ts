@@ -30,9 +30,9 @@ const blocked = async (name: string, idleS = 0) =>
         Number(/ idle=(\d+)/.exec(l)?.[1]) >= idleS,
     );
 
-function startReader(name: string, blockMs: number) {
+function startReader(name: string, blockMs: number, wakeGapMs?: number) {
   const connection = new Redis(REDIS_URL, { connectionName: name, maxRetriesPerRequest: null });
-  return new AskStreamReader({ connection, control, wakeKey: keys.readerWake(name), blockMs });
+  return new AskStreamReader({ connection, control, wakeKey: keys.readerWake(name), blockMs, wakeGapMs });
 }
 
 test('a stream watched while the read is blocked is read at once, not when the block times out', async (t) => {
@@ -69,6 +69,33 @@ test('an entry that is not an ask event is skipped once, not read again and agai
     await control.xadd(keys.events('c'), '*', 'e', 'token', 'd', '{"text":"x"}', 'a', '1');
     await waitUntil(() => got.length === 1, { message: 'the next event delivered' });
     assert.deepEqual(got, ['token']);
+  } finally {
+    await reader.close();
+  }
+});
+
+test('streams added in quick succession share wake-ups (one per wakeGapMs at most), and each is read', async () => {
+  const wakeGapMs = 100;
+  const reader = startReader('reader-gap', 60_000, wakeGapMs);
+  try {
+    reader.watch(keys.events('gap-base'), '0-0', () => {});
+    await waitUntil(() => blocked('reader-gap'), { message: 'the reader blocked in XREAD' });
+    const got = new Set<string>();
+    const names = Array.from({ length: 20 }, (_, i) => `gap-${i}`);
+    const t0 = performance.now();
+    for (const name of names) {
+      await control.xadd(keys.events(name), '*', 'e', 'status', 'd', '{}', 'a', '0');
+      reader.watch(keys.events(name), '0-0', () => got.add(name));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const elapsed = performance.now() - t0;
+    await waitUntil(() => got.size === names.length, { timeoutMs: 20_000, message: 'every new stream was read' });
+    // Without the gap, about one wake-up per stream. With it, one per 100 ms window, plus the one the last window's
+    // timer sends, plus one for a timer that fires a little early (Node times it from the loop's cached clock).
+    assert.ok(
+      reader.wakes <= Math.ceil(elapsed / wakeGapMs) + 2,
+      `${reader.wakes} wake-ups for ${names.length} streams in ${Math.round(elapsed)} ms`,
+    );
   } finally {
     await reader.close();
   }

@@ -177,11 +177,13 @@ export class AskStreamReader {
       try {
         const keys: string[] = [this.o.wakeKey];
         const ids: string[] = [this.wakeAfter];
+        const readFrom = new Map<string, string>();
         for (const [key, set] of this.streams) {
           let from: string | undefined;
           for (const w of set) if (from === undefined || compareStreamIds(w.after, from) < 0) from = w.after;
           keys.push(key);
           ids.push(from!);
+          readFrom.set(key, from!);
         }
         this.inFlight = this.generation;
         const reply = (await conn.call(
@@ -197,7 +199,7 @@ export class AskStreamReader {
         this.inFlight = undefined;
         for (const [key, raw] of reply ?? []) {
           if (key === this.o.wakeKey) this.wakeAfter = raw.at(-1)?.[0] ?? this.wakeAfter;
-          else this.dispatch(key, parseEntries(raw), raw.at(-1)?.[0]);
+          else this.dispatch(key, parseEntries(raw), raw.at(-1)?.[0], readFrom.get(key));
         }
         const data = reply?.some(([key]) => key !== this.o.wakeKey);
         if (data && this.o.coalesceMs > 0 && !this.closed) await this.pause(this.o.coalesceMs);
@@ -231,12 +233,16 @@ export class AskStreamReader {
 
   /**
    * Hands each watcher the entries after its position, then moves every watcher to `lastId` (the last entry read,
-   * parsed or not: an entry that is not an ask event must not be read again and again).
+   * parsed or not: an entry that is not an ask event must not be read again and again). A watcher that joined while
+   * the read was in flight, with a position before the one the read started from (a second client of the ask,
+   * resuming from an earlier id), is left as it is: this read does not hold the entries between the two, and the
+   * next read starts from its position.
    */
-  private dispatch(key: string, entries: AskStreamEntry[], lastId: string | undefined): void {
+  private dispatch(key: string, entries: AskStreamEntry[], lastId: string | undefined, from: string | undefined): void {
     const set = this.streams.get(key);
     if (!set) return;
     for (const w of [...set]) {
+      if (from !== undefined && compareStreamIds(w.after, from) < 0) continue;
       const fresh = entries.filter((e) => compareStreamIds(e.id, w.after) > 0);
       if (lastId !== undefined && compareStreamIds(lastId, w.after) > 0) w.after = lastId;
       if (fresh.length > 0) w.deliver(fresh);

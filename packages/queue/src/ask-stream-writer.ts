@@ -198,11 +198,16 @@ export class AskStreamWriter {
       this.citations(citations);
       this.token(answer);
     }
+    // The answer is no longer streaming: waiting for the writes (up to timeoutMs when Redis is slow or away) must not
+    // stretch the period of the answers still streaming.
+    this.writeTokens();
+    this.leaveClock();
     await this.flush(timeoutMs);
     if (this.failed) {
       this.failed = false;
       this.citations(citations);
       this.token(answer);
+      this.leaveClock();
       await this.flush(timeoutMs);
     }
   }
@@ -215,6 +220,11 @@ export class AskStreamWriter {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
     this.pending = '';
+    this.leaveClock();
+  }
+
+  /** Leaves the clock's count of streaming answers (once; a later token would count it again). */
+  private leaveClock(): void {
     if (this.streaming) {
       this.streaming = false;
       this.clock.streaming--;

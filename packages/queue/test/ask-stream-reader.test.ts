@@ -100,3 +100,29 @@ test('streams added in quick succession share wake-ups (one per wakeGapMs at mos
     await reader.close();
   }
 });
+
+test('a second watcher joining from an earlier id while a read is in flight gets every entry after its id', async () => {
+  // A long wake gap keeps the read in flight from being re-issued for the new watcher, so the entry added next
+  // returns it with only what follows the first watcher's position.
+  const reader = startReader('reader-join', 60_000, 5_000);
+  try {
+    const key = keys.events('join');
+    const e1 = (await control.xadd(key, '*', 'e', 'status', 'd', '{}', 'a', '1'))!;
+    const first: string[] = [];
+    reader.watch(key, '0-0', (entries) => first.push(...entries.map((e) => e.id)));
+    await waitUntil(() => first.length === 1, { message: 'the first watcher read e1' });
+    // A stream watched while the read is blocked: the one wake-up the gap allows for the next 5 s.
+    reader.watch(keys.events('join-other'), '0-0', () => {});
+    await waitUntil(() => reader.wakes === 1, { message: 'the reader woke for the other stream' });
+    await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => blocked('reader-join'), { message: 'the reader blocked again' });
+    const second: string[] = [];
+    reader.watch(key, '0-0', (entries) => second.push(...entries.map((e) => e.id)));
+    const e2 = (await control.xadd(key, '*', 'e', 'citations', 'd', '[]', 'a', '1'))!;
+    await waitUntil(() => second.length >= 2, { timeoutMs: 4_000, message: 'the second watcher got e1 and e2' });
+    assert.deepEqual(second, [e1, e2]);
+    assert.deepEqual(first, [e1, e2], 'the first watcher: no duplicate');
+  } finally {
+    await reader.close();
+  }
+});

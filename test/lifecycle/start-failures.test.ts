@@ -13,6 +13,7 @@ import {
   testConfig,
   testLogger,
   uniquePrefix,
+  deletePrefix,
   waitUntil,
   type TestDatabase,
 } from '@rag/testing';
@@ -58,11 +59,13 @@ describe('a failed start', () => {
   let busyPort: number;
   let deadRedis: string;
   let deadReplica: string;
-  const env = (extra: Record<string, string>) => ({
-    DATABASE_URL: db.url,
-    QUEUE_PREFIX: uniquePrefix('start'),
-    ...extra,
-  });
+  /** Each start's queue prefix: a start that got as far as Redis leaves keys under it, removed at the end. */
+  const prefixes: string[] = [];
+  const env = (extra: Record<string, string>) => {
+    const prefix = uniquePrefix('start');
+    prefixes.push(prefix);
+    return { DATABASE_URL: db.url, QUEUE_PREFIX: prefix, ...extra };
+  };
   const config = (extra: Record<string, string>): Config => testConfig(env(extra));
 
   before(async () => {
@@ -76,6 +79,7 @@ describe('a failed start', () => {
   after(async () => {
     await new Promise((resolve) => occupied.close(resolve));
     await db.drop();
+    for (const prefix of prefixes) await deletePrefix(prefix);
   });
 
   const cases: { name: string; env: () => Record<string, string>; message: () => RegExp }[] = [
